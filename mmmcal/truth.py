@@ -1,0 +1,303 @@
+"""Ground truth of a simulated world, and the lift oracle.
+
+The oracle answers "what is the true incremental target of this test?" by re-running the
+world's media response on a counterfactual spend path, without noise. Everything a lift
+test or a calibration claims is checked against these numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from mmmcal.scenario import ChannelSpec, adstock_weights
+
+if TYPE_CHECKING:
+    from mmmcal.simulate import World
+
+__all__ = ["LiftOracle", "OracleLift", "Truth", "media_response", "steady_state_response"]
+
+
+def media_response(
+    channel: ChannelSpec, spend: np.ndarray, scale: float, beta: float
+) -> np.ndarray:
+    """Media contribution per period (target units) of a spend path (currency per period).
+
+    ``beta * saturation(adstock(spend / scale))``, with the adstock started from zero spend
+    before the first period, as pymc-marketing does.
+    """
+    x = np.asarray(spend, dtype=float) / scale
+    w = adstock_weights(channel.adstock)
+    adstocked = np.convolve(x, w)[: len(x)]
+    return beta * channel.saturation(adstocked)
+
+
+def steady_state_response(
+    channel: ChannelSpec, spend: np.ndarray | float, scale: float, beta: float
+):
+    """Contribution per period once a constant spend has run longer than the carryover."""
+    total_weight = adstock_weights(channel.adstock).sum()
+    return beta * channel.saturation(np.asarray(spend, dtype=float) * total_weight / scale)
+
+
+@dataclass(frozen=True, eq=False)
+class Truth:
+    """What really generated the data.
+
+    ``contributions`` has one row per date (× geo) with columns ``baseline`` (intercept plus
+    demand effect), one column per channel, and ``noise``; they add up to the target.
+    ``demand`` is the latent demand. ``spend_scale`` and ``beta`` hold, per channel, one value
+    per geo (a single value in a national world).
+    """
+
+    target: str
+    channels: tuple[str, ...]
+    contributions: pd.DataFrame
+    demand: pd.Series
+    spend: pd.DataFrame
+    spend_scale: dict[str, np.ndarray]
+    beta: dict[str, np.ndarray]
+    geos: tuple[str, ...] | None
+
+    @property
+    def target_total(self) -> float:
+        parts = ["baseline", *self.channels, "noise"]
+        return float(self.contributions[parts].to_numpy().sum())
+
+    def contribution_total(self, channel: str) -> float:
+        return float(self.contributions[channel].sum())
+
+    def share(self, channel: str) -> float:
+        """True contribution of ``channel`` as a share of the total target."""
+        return self.contribution_total(channel) / self.target_total
+
+    def roas(self, channel: str) -> float:
+        """True contribution per unit of spend, over the whole data."""
+        return self.contribution_total(channel) / float(self.spend[channel].sum())
+
+    def shares(self) -> dict[str, float]:
+        return {c: self.share(c) for c in self.channels}
+
+    def to_dict(self, scenario: Any, seed: int) -> dict[str, Any]:
+        """The ``truth.json`` document."""
+        total = self.target_total
+        channels = {}
+        for spec in scenario.channels:
+            c = spec.name
+            scale = self.spend_scale[c]
+            channels[c] = {
+                "spend_total": float(self.spend[c].sum()),
+                "contribution_total": self.contribution_total(c),
+                "share": self.share(c),
+                "roas": self.roas(c),
+                "params": {
+                    "beta": float(spec.beta),
+                    "adstock": spec.adstock.model_dump(mode="json"),
+                    "saturation": spec.saturation.model_dump(mode="json"),
+                    "spend_scale": float(scale[0])
+                    if self.geos is None
+                    else dict(zip(self.geos, map(float, scale), strict=True)),
+                },
+            }
+        baseline = float(self.contributions["baseline"].sum())
+        noise = float(self.contributions["noise"].sum())
+        return {
+            "scenario": scenario.name,
+            "seed": seed,
+            "target": self.target,
+            "n_periods": int(self.contributions["date"].nunique()),
+            "geos": None if self.geos is None else list(self.geos),
+            "target_total": total,
+            "channels": channels,
+            "baseline": {"contribution_total": baseline, "share": baseline / total},
+            "noise": {"total": noise, "share": noise / total},
+        }
+
+    def response_curve(self, channel_spec: ChannelSpec, spend: np.ndarray) -> np.ndarray:
+        """True steady-state contribution per period (national) at national spend per period.
+
+        In a geo world national spend is split over geos in proportion to their spend.
+        """
+        spend = np.asarray(spend, dtype=float)
+        c = channel_spec.name
+        split = self._geo_split(c, None)
+        return sum(
+            steady_state_response(channel_spec, spend * s, self.spend_scale[c][g], self.beta[c][g])
+            for g, s in split
+        )
+
+    def _geo_split(self, channel: str, geos: list[str] | None) -> list[tuple[int, float]]:
+        """(geo index, share of spend) for the geos a test touches; the whole world if None."""
+        if self.geos is None:
+            if geos:
+                raise ValueError(f"Geos {geos} were given but this world is national.")
+            return [(0, 1.0)]
+        names = list(self.geos)
+        chosen = names if not geos else list(geos)
+        unknown = sorted(set(chosen) - set(names))
+        if unknown:
+            raise ValueError(
+                f"Unknown geos {unknown}; the world has {names[:3]}... ({len(names)})."
+            )
+        idx = [names.index(g) for g in chosen]
+        totals = self.spend.groupby("geo", sort=False)[channel].sum().reindex(names).to_numpy()
+        weights = totals[idx] / totals[idx].sum()
+        return list(zip(idx, weights, strict=True))
+
+
+@dataclass(frozen=True)
+class OracleLift:
+    """True lift of one intervention, in target units.
+
+    ``per_period`` covers the window and then the tail; ``mean`` and ``total`` cover the
+    window only; ``steady_state`` is the per-period lift once the change has run forever.
+    """
+
+    per_period: np.ndarray
+    n_periods: int
+    steady_state: float
+
+    @property
+    def window(self) -> np.ndarray:
+        return self.per_period[: self.n_periods]
+
+    @property
+    def tail(self) -> np.ndarray:
+        return self.per_period[self.n_periods :]
+
+    @property
+    def total(self) -> float:
+        return float(self.window.sum())
+
+    @property
+    def mean(self) -> float:
+        return float(self.window.mean())
+
+    @property
+    def tail_total(self) -> float:
+        return float(self.tail.sum())
+
+
+class LiftOracle:
+    """Exact true lifts of interventions in a world, by noiseless counterfactual re-simulation."""
+
+    def __init__(self, world: World):
+        self.world = world
+        self.truth = world.truth
+
+    def _spec(self, channel: str) -> ChannelSpec:
+        return self.world.scenario.channel(channel)
+
+    def constant_spend_lift(
+        self,
+        channel: str,
+        x: float,
+        delta_x: float,
+        n_periods: int,
+        *,
+        geos: list[str] | None = None,
+        tail_periods: int = 0,
+    ) -> OracleLift:
+        """Lift of moving spend from a steady ``x`` to ``x + delta_x`` for ``n_periods``.
+
+        ``x`` and ``delta_x`` are total spend per period over the tested geos (the nation if
+        ``geos`` is None), split over geos in proportion to their spend. Spend was ``x`` long
+        enough before the window for carryover to be in steady state; switch-on is ``x = 0``.
+        """
+        if n_periods < 1:
+            raise ValueError(f"n_periods must be >= 1, got {n_periods}.")
+        if x < 0 or x + delta_x < 0:
+            raise ValueError(f"Spend cannot be negative: x={x}, x + delta_x={x + delta_x}.")
+        spec = self._spec(channel)
+        pre = spec.adstock.l_max
+        length = pre + n_periods + tail_periods
+        lift = np.zeros(n_periods + tail_periods)
+        steady = 0.0
+        for g, share in self.truth._geo_split(channel, geos):
+            scale = self.truth.spend_scale[channel][g]
+            beta = self.truth.beta[channel][g]
+            control = np.full(length, x * share)
+            treated = control.copy()
+            treated[pre : pre + n_periods] += delta_x * share
+            diff = media_response(spec, treated, scale, beta) - media_response(
+                spec, control, scale, beta
+            )
+            lift += diff[pre:]
+            steady += float(
+                steady_state_response(spec, (x + delta_x) * share, scale, beta)
+                - steady_state_response(spec, x * share, scale, beta)
+            )
+        return OracleLift(per_period=lift, n_periods=n_periods, steady_state=steady)
+
+    def intervention_lift(
+        self,
+        channel: str,
+        start: int | str | pd.Timestamp,
+        n_periods: int,
+        *,
+        multiplier: float | None = None,
+        add: float | None = None,
+        geos: list[str] | None = None,
+        tail_periods: int = 0,
+    ) -> OracleLift:
+        """Lift of changing the world's actual spend during a window of its calendar.
+
+        Spend in the window is multiplied by ``multiplier`` (0 = go dark) or raised by ``add``
+        per period (total over the tested geos, split in proportion to their spend in the
+        window). ``steady_state`` uses the mean pre-test spend per period of the window.
+        """
+        if (multiplier is None) == (add is None):
+            raise ValueError("Give exactly one of `multiplier` or `add`.")
+        spec = self._spec(channel)
+        dates = pd.Index(sorted(self.truth.spend["date"].unique()))
+        i0 = start if isinstance(start, int) else dates.get_loc(pd.Timestamp(start))
+        i1 = i0 + n_periods
+        if i0 < 0 or i1 > len(dates):
+            raise ValueError(
+                f"Window of {n_periods} periods from {dates[min(i0, len(dates) - 1)].date()} "
+                f"runs outside the data ({dates[0].date()} to {dates[-1].date()})."
+            )
+        end = min(i1 + tail_periods, len(dates))
+        lift = np.zeros(end - i0)
+        steady = 0.0
+        for g, _ in self.truth._geo_split(channel, geos):
+            path = self._spend_path(channel, g)
+            window_spend = path[i0:i1]
+            if multiplier is not None:
+                treated_window = window_spend * multiplier
+            else:
+                share = self._window_share(channel, geos, g, i0, i1)
+                treated_window = window_spend + add * share
+            treated = path.copy()
+            treated[i0:i1] = treated_window
+            scale = self.truth.spend_scale[channel][g]
+            beta = self.truth.beta[channel][g]
+            diff = media_response(spec, treated, scale, beta) - media_response(
+                spec, path, scale, beta
+            )
+            lift += diff[i0:end]
+            x_g = float(window_spend.mean())
+            steady += float(
+                steady_state_response(spec, float(treated_window.mean()), scale, beta)
+                - steady_state_response(spec, x_g, scale, beta)
+            )
+        return OracleLift(per_period=lift, n_periods=n_periods, steady_state=steady)
+
+    def _spend_path(self, channel: str, g: int) -> np.ndarray:
+        spend = self.truth.spend
+        if self.truth.geos is None:
+            return spend[channel].to_numpy(dtype=float)
+        return spend.loc[spend["geo"] == self.truth.geos[g], channel].to_numpy(dtype=float)
+
+    def _window_share(
+        self, channel: str, geos: list[str] | None, g: int, i0: int, i1: int
+    ) -> float:
+        if self.truth.geos is None:
+            return 1.0
+        chosen = list(geos) if geos else list(range(len(self.truth.geos)))
+        idx = [self.truth.geos.index(x) if isinstance(x, str) else x for x in chosen]
+        totals = {j: self._spend_path(channel, j)[i0:i1].sum() for j in idx}
+        return float(totals[g] / sum(totals.values()))

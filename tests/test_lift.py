@@ -1,0 +1,119 @@
+import pandas as pd
+import pytest
+
+from mmmcal.lift import LiftTableError, check_lift_table, to_per_period, validate_lift_table
+
+CHANNELS = ["tv", "social", "search"]
+DATES = pd.date_range("2022-01-03", periods=156, freq="7D")
+
+
+def good_table():
+    return pd.DataFrame(
+        {
+            "test_id": ["t1", "t2"],
+            "channel": ["tv", "social"],
+            "x": [0.0, 5000.0],
+            "delta_x": [4000.0, 1000.0],
+            "delta_y": [71.0, 12.0],
+            "sigma": [3.5, 2.0],
+            "date_start": ["2024-11-04", "2024-06-03"],
+            "date_end": ["2024-12-23", "2024-06-24"],
+            "n_periods": [8, 4],
+        }
+    )
+
+
+def rejected(table, **kw):
+    with pytest.raises(LiftTableError) as info:
+        validate_lift_table(table, CHANNELS, dates=DATES, **kw)
+    return info.value
+
+
+def test_good_table_passes_unchanged():
+    out = validate_lift_table(good_table(), CHANNELS, dates=DATES)
+    pd.testing.assert_frame_equal(out, good_table(), check_dtype=False)
+
+
+def test_missing_columns_named():
+    err = rejected(good_table().drop(columns=["sigma", "delta_x"]))
+    assert "field `delta_x`" in str(err) and "field `sigma`" in str(err)
+    assert "required column is missing" in str(err)
+
+
+def test_unknown_channel_names_row_and_choices():
+    table = good_table()
+    table.loc[1, "channel"] = "radio"
+    err = rejected(table)
+    assert "row 1, field `channel`: unknown channel 'radio'" in str(err)
+    assert list(err.rejected["row"]) == [1]
+    assert err.problems[0].row == 1
+
+
+@pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan"), "abc"])
+def test_bad_sigma(sigma):
+    table = good_table().astype({"sigma": object})
+    table.loc[0, "sigma"] = sigma
+    err = rejected(table)
+    assert "row 0, field `sigma`" in str(err)
+
+
+def test_negative_spend_during_test():
+    table = good_table()
+    table.loc[1, "delta_x"] = -6000.0
+    table.loc[1, "delta_y"] = -3.0
+    assert "x + delta_x = -1000.0 < 0" in str(rejected(table))
+
+
+def test_spend_cut_with_positive_lift_and_zero_change():
+    table = good_table()
+    table.loc[1, "delta_x"] = -1000.0
+    assert "a cut cannot raise the target" in str(rejected(table))
+    table.loc[1, "delta_x"] = 0.0
+    assert "measures nothing" in str(rejected(table))
+
+
+def test_non_numeric_field():
+    table = good_table().astype({"x": object})
+    table.loc[0, "x"] = "lots"
+    assert "row 0, field `x`: must be a finite number, got 'lots'" in str(rejected(table))
+
+
+def test_duplicated_tests():
+    table = pd.concat([good_table(), good_table().iloc[[0]]], ignore_index=True)
+    err = rejected(table)
+    assert "row 2, field `test_id`" in str(err)
+    assert "duplicates row 0" in str(err)
+
+
+def test_window_outside_data_and_reversed():
+    table = good_table()
+    table.loc[0, "date_end"] = "2030-01-01"
+    assert "row 0, field `date_end`: 2030-01-01 is outside the data" in str(rejected(table))
+    table = good_table()
+    table.loc[1, "date_end"] = "2024-05-01"
+    assert "is before date_start" in str(rejected(table))
+
+
+def test_check_reports_every_row():
+    table = good_table()
+    table.loc[1, "sigma"] = 0.0
+    check = check_lift_table(table, CHANNELS, dates=DATES)
+    report = check.report()
+    assert list(report["status"]) == ["accepted", "rejected"]
+    assert "sigma" in report.loc[1, "reason"]
+    assert len(check.accepted) + len(check.rejected) == len(table)
+
+
+def test_sum_rows_convert_to_per_period():
+    table = good_table().assign(aggregation=["sum", "mean"])
+    out = to_per_period(table)
+    assert out.loc[0, "delta_y"] == pytest.approx(71.0 / 8)
+    assert out.loc[0, "sigma"] == pytest.approx(3.5 / 8)
+    assert out.loc[1, "delta_y"] == 12.0
+    with pytest.raises(LiftTableError, match="n_periods"):
+        to_per_period(table.drop(columns="n_periods"))
+
+
+def test_bad_aggregation_value():
+    table = good_table().assign(aggregation=["total", "mean"])
+    assert "aggregation" in str(rejected(table))
