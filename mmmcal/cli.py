@@ -39,7 +39,7 @@ def _friendly(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (ValueError, KeyError, FileNotFoundError, TypeError) as err:
+        except (ValueError, KeyError, FileNotFoundError, TypeError, RuntimeError) as err:
             if _state["debug"]:
                 raise
             message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
@@ -199,27 +199,173 @@ def check_lift(
         raise typer.Exit(1)
 
 
+def _sampler(draws: int | None, chains: int | None, tune: int | None, seed: int, fast: bool):
+    from mmmcal.fit import SamplerConfig
+
+    base = SamplerConfig.fast(seed=seed) if fast else SamplerConfig(seed=seed)
+    changes = {k: v for k, v in {"draws": draws, "chains": chains, "tune": tune}.items() if v}
+    return base.model_copy(update=changes) if changes else base
+
+
+def _fit_with_status(model, data, label: str):
+    with console.status(f"Fitting [bold]{label}[/] ...", spinner="dots"):
+        model.fit(data)
+    d = model.diagnostics_
+    flag = "[green]ok[/]" if d.ok else "[bold red]CHECK[/]"
+    console.print(
+        f"  {label}: {d.fit_seconds:.0f}s, divergences {d.divergences}, "
+        f"max R-hat {d.max_rhat:.3f}, "
+        f"min bulk ESS {d.min_ess_bulk:.0f} {flag}"
+    )
+    return model
+
+
+def _scorecard_view(card) -> Table:
+    table = card.table()
+    models = list(card.models)
+    has_truth = table["true_share"].notna().all()
+    view = Table(title="Contribution share of sales: posterior mean [90% HDI]")
+    view.add_column("channel")
+    if has_truth:
+        view.add_column("truth", justify="right")
+    for m in models:
+        view.add_column(m, justify="right")
+    for channel in dict.fromkeys(table["channel"]):
+        cells = []
+        for m in models:
+            r = table[(table.model == m) & (table.channel == channel)].iloc[0]
+            text = f"{r.share_mean:.3f} [{r.share_lo:.3f}, {r.share_hi:.3f}]"
+            if has_truth:
+                err = r.share_mean - r.true_share
+                style = "green" if abs(err) <= 0.02 else "red"
+                text = f"[{style}]{text}[/] {'covers' if r.share_covered else 'misses'}"
+            if r.tested:
+                text += " *"
+            cells.append(text)
+        first = [channel] + (
+            [f"{table[table.channel == channel].true_share.iloc[0]:.3f}"] if has_truth else []
+        )
+        view.add_row(*first, *cells)
+    view.caption = "* channel tested in that model's calibration" + (
+        "; green = within 0.02 of the truth" if has_truth else ""
+    )
+    return view
+
+
+@app.command()
+@_friendly
+def fit(
+    data: Annotated[Path, typer.Option(help="CSV with one row per date (x geo).")],
+    model: Annotated[Path, typer.Option(help="Model spec YAML.")],
+    out: Annotated[Path, typer.Option(help="Fit directory to write.")],
+    lift: Annotated[Path | None, typer.Option(help="Lift-table CSV to calibrate with.")] = None,
+    likelihood: Annotated[str, typer.Option(help="auto | window | steady_state")] = "auto",
+    lift_dist: Annotated[str, typer.Option(help="normal | studentt | gamma")] = "normal",
+    name: Annotated[str | None, typer.Option(help="Model label (default: directory name).")] = None,
+    draws: Annotated[int | None, typer.Option(help="Draws per chain.")] = None,
+    tune: Annotated[int | None, typer.Option(help="Tuning steps per chain.")] = None,
+    chains: Annotated[int | None, typer.Option(help="Chains.")] = None,
+    seed: Annotated[int, typer.Option(help="Sampler seed.")] = 0,
+    fast: Annotated[
+        bool, typer.Option(help="Tiny draws for smoke runs (not for results).")
+    ] = False,
+) -> None:
+    """Fit a pymc-marketing MMM to any data, optionally calibrated with a lift table."""
+    import pandas as pd
+
+    from mmmcal.fit import CalibratedMMM
+    from mmmcal.lift import read_lift_table
+    from mmmcal.model import ModelSpec
+
+    spec = ModelSpec.from_yaml(Path(model).read_text())
+    if not Path(data).exists():
+        raise FileNotFoundError(f"Data file {str(data)!r} does not exist.")
+    frame = pd.read_csv(data)
+    table = read_lift_table(lift) if lift else None
+    estimator = CalibratedMMM(
+        spec,
+        table,
+        likelihood=likelihood,
+        lift_dist=lift_dist,
+        sampler=_sampler(draws, chains, tune, seed, fast),
+        name=name or Path(out).name,
+    )
+    _fit_with_status(estimator, frame, estimator.name)
+    estimator.save(out)
+    console.print(f"Saved fit -> {out}/")
+
+
+@app.command()
+@_friendly
+def score(
+    fit: Annotated[list[Path], typer.Option("--fit", help="Fit directory (repeat for several).")],
+    truth: Annotated[Path | None, typer.Option(help="truth.json of the simulated world.")] = None,
+    out: Annotated[Path, typer.Option(help="Scorecard JSON to write.")] = Path("scorecard.json"),
+) -> None:
+    """Score fitted models against the ground truth; write scorecard.json."""
+    from mmmcal.fit import CalibratedMMM
+    from mmmcal.score import Scorecard
+
+    truth_doc = json.loads(Path(truth).read_text()) if truth else None
+    card = Scorecard.from_models([CalibratedMMM.load(f) for f in fit], truth_doc)
+    card.save(out)
+    console.print(_scorecard_view(card))
+    console.print(f"Scorecard -> {out}")
+
+
 @app.command()
 @_friendly
 def demo(
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("demo_out"),
+    fast: Annotated[
+        bool, typer.Option(help="Tiny draws for a smoke run (not for results).")
+    ] = False,
     seed: Annotated[int, typer.Option(help="World seed.")] = 0,
 ) -> None:
-    """Simulate the reference world and run its 8-week TV switch-on lift test."""
-    from mmmcal.experiments import LiftTestDesign, conversion_lift_test
+    """Reference world: fit uncalibrated, TV-calibrated and all-calibrated MMMs; score them."""
+    import time
+
+    from mmmcal.experiments import LiftTestDesign, lift_tests
+    from mmmcal.fit import CalibratedMMM
+    from mmmcal.model import ModelSpec
     from mmmcal.scenario import get_preset
+    from mmmcal.score import Scorecard
     from mmmcal.simulate import simulate as run_simulation
 
+    start = time.perf_counter()
     world = run_simulation(get_preset("reference"), seed)
     world.save(out / "world")
-    table = conversion_lift_test(
-        world, LiftTestDesign(channel="tv", n_periods=8, switch_on=True), seed
-    )
-    table.to_csv(out / "lift.csv", index=False)
-    truth = world.truth_dict()
-    console.print(json.dumps({c: round(v["share"], 3) for c, v in truth["channels"].items()}))
+    channels = world.scenario.channel_names
+    designs = [LiftTestDesign(channel=c, n_periods=8, switch_on=True) for c in channels]
+    all_tests = lift_tests(world, designs, seed=seed)
+    tv_test = all_tests[all_tests.channel == "tv"].reset_index(drop=True)
+    tv_test.to_csv(out / "lift_tv.csv", index=False)
+    all_tests.to_csv(out / "lift_all.csv", index=False)
     console.print(
-        _lift_table_view(table, f"Reference world, 8-week TV switch-on test -> {out}/lift.csv")
+        _lift_table_view(all_tests, "8-week switch-on lift tests (truth from the oracle)")
+    )
+    spec = ModelSpec.for_world(world)
+    (out / "model.yaml").write_text(spec.to_yaml())
+    sampler = _sampler(None, None, None, seed, fast)
+    console.print(
+        f"Fitting 3 MMMs with {sampler.sampler}: {sampler.chains} chains x {sampler.draws} draws"
+        + (" (--fast: smoke run, not for results)" if fast else "")
+    )
+    models = []
+    for name, table in (
+        ("uncalibrated", None),
+        ("calibrated", tv_test),
+        ("calibrated_all", all_tests),
+    ):
+        model = CalibratedMMM(spec, table, sampler=sampler, name=name)
+        _fit_with_status(model, world.data, name)
+        model.save(out / "fits" / name)
+        models.append(model)
+    card = Scorecard.from_models(models, world.truth_dict())
+    card.save(out / "scorecard.json")
+    console.print(_scorecard_view(card))
+    console.print(
+        f"Scorecard -> {out / 'scorecard.json'}; demo took {time.perf_counter() - start:.0f}s"
     )
 
 

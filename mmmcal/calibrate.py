@@ -1,0 +1,314 @@
+"""Lift-test likelihood terms: calibrate an MMM to what each experiment measured.
+
+Two estimands, chosen per row:
+
+``window`` (mmmcal's)
+    The model-implied lift over exactly the test window: media contribution with the spend
+    change applied for ``n_periods`` (after a steady ``x`` long enough for carryover to
+    settle) minus without it, through the model's own adstock and saturation at the sampled
+    parameters, averaged per period (or summed, per the row's ``aggregation``). Optional
+    ``tail_periods`` add the post-window carryover the experiment also measured.
+``steady_state`` (pymc-marketing's)
+    The saturation-curve difference ``f(x + delta_x) - f(x)``, as if the change ran forever.
+
+Rule: rows that carry a window (``n_periods`` or ``date_start``/``date_end``) use the window
+likelihood unless ``likelihood="steady_state"``; rows without one use the steady state.
+``x``, ``delta_x`` (currency per period) are divided by the model's channel scale and
+``delta_y``, ``sigma`` (target units per period) by its target scale, explicitly, here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from mmmcal.lift import to_per_period, validate_lift_table
+
+__all__ = [
+    "LIFT_DISTRIBUTIONS",
+    "LikelihoodChoice",
+    "WindowLiftTerm",
+    "add_lift_likelihood",
+    "split_rows",
+    "window_lift_expression",
+]
+
+LikelihoodChoice = Literal["auto", "window", "steady_state"]
+LIFT_DISTRIBUTIONS = ("normal", "studentt", "gamma")
+
+
+def _window_lengths(lift: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.Series:
+    """Test length in periods per row: ``n_periods``, else the model dates inside the window."""
+    n = pd.to_numeric(lift["n_periods"], errors="coerce") if "n_periods" in lift else None
+    out = pd.Series(np.nan, index=lift.index)
+    if n is not None:
+        out = n.astype(float)
+    if "date_start" in lift and "date_end" in lift:
+        start = pd.to_datetime(lift["date_start"], errors="coerce")
+        end = pd.to_datetime(lift["date_end"], errors="coerce")
+        for i in lift.index:
+            if pd.isna(start[i]) or pd.isna(end[i]):
+                continue
+            counted = int(((dates >= start[i]) & (dates <= end[i])).sum())
+            if pd.notna(out[i]) and int(out[i]) != counted:
+                raise ValueError(
+                    f"Lift row {i}: n_periods = {int(out[i])} but "
+                    f"{start[i].date()}..{end[i].date()} "
+                    f"spans {counted} model periods; fix one of them."
+                )
+            out[i] = counted
+    return out
+
+
+def split_rows(
+    lift: pd.DataFrame, dates: pd.DatetimeIndex, likelihood: LikelihoodChoice = "auto"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split a lift table into (window rows with ``n_periods`` filled, steady-state rows)."""
+    if likelihood not in ("auto", "window", "steady_state"):
+        raise ValueError(
+            f"The `likelihood` {likelihood!r} must be one of ['auto', 'steady_state', 'window']."
+        )
+    lengths = _window_lengths(lift, dates)
+    has_window = lengths.notna()
+    if likelihood == "window" and not has_window.all():
+        rows = list(lift.index[~has_window])
+        raise ValueError(
+            f"likelihood='window' needs a window on every row; rows {rows} have no `n_periods` "
+            "or `date_start`/`date_end`. Add them, or use likelihood='auto'."
+        )
+    if likelihood == "steady_state":
+        has_window = pd.Series(False, index=lift.index)
+    window = lift[has_window].assign(n_periods=lengths[has_window].astype(int))
+    return window, lift[~has_window]
+
+
+def _likelihood(name: str, dist: str, mu, sigma, observed, dims: str, nu: float):
+    import pymc as pm
+
+    if dist == "normal":
+        return pm.Normal(name, mu=mu, sigma=sigma, observed=observed, dims=dims)
+    if dist == "studentt":
+        return pm.StudentT(name, nu=nu, mu=mu, sigma=sigma, observed=observed, dims=dims)
+    raise ValueError(
+        f"The window lift `dist` {dist!r} must be one of ['normal', 'studentt'] "
+        "(gamma needs a positive lift; it is offered for the steady-state path only)."
+    )
+
+
+@dataclass(frozen=True)
+class WindowLiftTerm:
+    """Index arrays that describe window rows for :func:`window_lift_expression`.
+
+    ``hi``/``lo`` index the cumulative adstock weights so that the extra adstocked spend at
+    step ``t`` after the test starts is ``delta_x * (cw[hi] - cw[lo])``; ``mask`` marks the
+    steps the row measured; ``divisor`` is ``n_periods`` for a mean and 1 for a sum.
+    """
+
+    channel_idx: np.ndarray
+    geo_idx: np.ndarray | None
+    x: np.ndarray
+    delta_x: np.ndarray
+    hi: np.ndarray
+    lo: np.ndarray
+    mask: np.ndarray
+    divisor: np.ndarray
+
+    @classmethod
+    def from_rows(
+        cls,
+        rows: pd.DataFrame,
+        channels: list[str],
+        l_max: int,
+        channel_scale: np.ndarray,
+        geos: list[str] | None = None,
+    ) -> WindowLiftTerm:
+        """Describe ``rows`` (raw units); ``channel_scale`` is per channel or geo x channel."""
+        n = rows["n_periods"].to_numpy(dtype=int)
+        tail = (
+            rows["tail_periods"].fillna(0).to_numpy(dtype=int)
+            if "tail_periods" in rows
+            else np.zeros(len(rows), dtype=int)
+        )
+        horizon = int((n + tail).max())
+        t = np.arange(horizon)[None, :]
+        hi = np.minimum(t + 1, l_max)
+        lo = np.minimum(np.maximum(0, t - n[:, None] + 1), l_max)
+        mask = (t < (n + tail)[:, None]).astype(float)
+        agg = (
+            rows["aggregation"].fillna("mean")
+            if "aggregation" in rows
+            else pd.Series("mean", index=rows.index)
+        )
+        divisor = np.where(agg.to_numpy() == "sum", 1.0, n.astype(float))
+        ci = np.array([channels.index(c) for c in rows["channel"]])
+        gi = None
+        if geos is not None:
+            if "geo" not in rows:
+                raise ValueError("A geo model needs a `geo` column in its lift table.")
+            gi = np.array([geos.index(g) for g in rows["geo"]])
+        scale = (
+            channel_scale[ci] if gi is None or channel_scale.ndim == 1 else channel_scale[gi, ci]
+        )
+        return cls(
+            channel_idx=ci,
+            geo_idx=gi,
+            x=rows["x"].to_numpy(dtype=float) / scale,
+            delta_x=rows["delta_x"].to_numpy(dtype=float) / scale,
+            hi=np.broadcast_to(hi, mask.shape).copy(),
+            lo=lo,
+            mask=mask,
+            divisor=divisor,
+        )
+
+
+def _select(param, term: WindowLiftTerm, core_dims: tuple[str, ...]):
+    """Per-row values of a model parameter (an xtensor over geo/channel dims) as a tensor."""
+    import pytensor.tensor as pt
+
+    dims = tuple(d for d in param.dims if d not in core_dims)
+    values = param.transpose(*dims, *[d for d in param.dims if d in core_dims]).values
+    index = []
+    for d in dims:
+        if d == "channel":
+            index.append(pt.as_tensor(term.channel_idx))
+        elif d == "geo":
+            if term.geo_idx is None:
+                raise ValueError("A parameter varies by geo but the lift rows carry no geo.")
+            index.append(pt.as_tensor(term.geo_idx))
+        else:
+            raise ValueError(f"Cannot index lift rows along parameter dim {d!r}.")
+    return values[tuple(index)] if index else pt.broadcast_to(values, (len(term.x),))
+
+
+def window_lift_expression(adstock, saturation, params: dict, term: WindowLiftTerm):
+    """Model-implied window lift per row (model target units), as a pytensor expression.
+
+    ``adstock`` and ``saturation`` are the model's pymc-marketing transformations and
+    ``params`` maps their variable names (``adstock_alpha``...) to model variables or
+    constants with named dims. The same functions the model uses on the data are applied
+    here, so the lift and the contributions cannot disagree.
+    """
+    import pytensor.tensor as pt
+    from pytensor.xtensor import as_xtensor
+
+    l_max = adstock.l_max
+    n_rows = len(term.x)
+    # Adstock weights per row: the model's adstock applied to a unit impulse.
+    ad_params = {p: _select(params[v], term, ()) for p, v in adstock.variable_mapping.items()}
+    impulse = np.zeros((l_max, n_rows))
+    impulse[0] = 1.0
+    weights = adstock.function(
+        as_xtensor(impulse, dims=("lift_lag", "lift_row")),
+        dim="lift_lag",
+        **{p: as_xtensor(v, dims=("lift_row",)) for p, v in ad_params.items()},
+    )
+    w = weights.transpose("lift_row", "lift_lag").values  # (rows, l_max)
+    cw = pt.concatenate([pt.zeros((n_rows, 1)), pt.cumsum(w, axis=1)], axis=1)  # (rows, l_max+1)
+    rows = np.arange(n_rows)[:, None]
+    increment = cw[rows, term.hi] - cw[rows, term.lo]  # (rows, horizon)
+    base = term.x[:, None] * cw[:, l_max][:, None]
+    treated = base + term.delta_x[:, None] * increment
+    sat_params = {
+        p: as_xtensor(_select(params[v], term, ()), dims=("lift_row",))
+        for p, v in saturation.variable_mapping.items()
+    }
+    f_treated = saturation.function(as_xtensor(treated, dims=("lift_row", "lift_t")), **sat_params)
+    f_base = saturation.function(
+        as_xtensor(pt.broadcast_to(base, treated.shape), dims=("lift_row", "lift_t")), **sat_params
+    )
+    diff = (f_treated - f_base).transpose("lift_row", "lift_t").values
+    return (diff * term.mask).sum(axis=1) / term.divisor
+
+
+def add_lift_likelihood(
+    mmm,
+    lift: pd.DataFrame,
+    *,
+    likelihood: LikelihoodChoice = "auto",
+    dist: str = "normal",
+    nu: float = 4.0,
+    name: str = "lift",
+) -> dict[str, int]:
+    """Add lift-test likelihood terms to a built pymc-marketing MMM.
+
+    Returns the number of rows calibrated by each estimand. The window term also records
+    ``{name}_window_model_lift`` (model-implied lift per row, target units) in the trace.
+    """
+    import pymc as pm
+    import pymc.dims as pmd
+
+    if dist not in LIFT_DISTRIBUTIONS:
+        raise ValueError(f"The lift `dist` {dist!r} must be one of {list(LIFT_DISTRIBUTIONS)}.")
+    model = mmm.model
+    channels = list(mmm.channel_columns)
+    geos = list(model.coords["geo"]) if "geo" in mmm.dims else None
+    dates = pd.DatetimeIndex(model.coords["date"])
+    table = validate_lift_table(lift, channels, dates=dates, geos=geos)
+    table = (
+        to_per_period(table) if "aggregation" in table and likelihood == "steady_state" else table
+    )
+    window, steady = split_rows(table, dates, likelihood)
+    scales = mmm.get_scales_as_xarray()
+    channel_scale = scales["channel_scale"]
+    target_scale = scales["target_scale"]
+    counts = {"window": len(window), "steady_state": len(steady)}
+
+    if len(window):
+        cs_dims = [d for d in ("geo", "channel") if d in channel_scale.dims]
+        term = WindowLiftTerm.from_rows(
+            window, channels, mmm.adstock.l_max, channel_scale.transpose(*cs_dims).to_numpy(), geos
+        )
+        ts = target_scale.to_numpy()
+        row_ts = (
+            ts[term.geo_idx]
+            if ts.ndim and term.geo_idx is not None
+            else np.broadcast_to(ts, len(window))
+        )
+        row_name = f"{name}_window_row"
+        ids = window["test_id"].astype(str).tolist() if "test_id" in window else None
+        model.add_coord(
+            row_name, ids if ids and len(set(ids)) == len(ids) else list(range(len(window)))
+        )
+        with model:
+            params = {
+                v: model[v]
+                for v in [
+                    *mmm.adstock.variable_mapping.values(),
+                    *mmm.saturation.variable_mapping.values(),
+                ]
+            }
+            implied = window_lift_expression(mmm.adstock, mmm.saturation, params, term)
+            pm.Deterministic(f"{name}_window_model_lift", implied * row_ts, dims=row_name)
+            _likelihood(
+                f"{name}_window",
+                dist,
+                mu=implied,
+                sigma=window["sigma"].to_numpy(dtype=float) / row_ts,
+                observed=window["delta_y"].to_numpy(dtype=float) / row_ts,
+                dims=row_name,
+                nu=nu,
+            )
+    if len(steady):
+        steady = to_per_period(steady)
+        dist_cls = {"normal": pmd.Normal, "studentt": pmd.StudentT, "gamma": pmd.Gamma}[dist]
+        kwargs = {"nu": nu} if dist == "studentt" else {}
+        cols = ["channel", "x", "delta_x", "delta_y", "sigma", *(["geo"] if geos else [])]
+        if kwargs:
+            dist_cls = _with_fixed(dist_cls, **kwargs)
+        mmm.add_lift_test_measurements(steady[cols], dist=dist_cls, name=f"{name}_steady_state")
+    return counts
+
+
+def _with_fixed(dist_cls, **fixed):
+    class _Fixed:
+        @staticmethod
+        def dist(*args, **kwargs):
+            return dist_cls.dist(*args, **fixed, **kwargs)
+
+        def __new__(cls, *args, **kwargs):
+            return dist_cls(*args, **fixed, **kwargs)
+
+    return _Fixed

@@ -1,0 +1,236 @@
+"""Fit an MMM (optionally calibrated with lift tests), collect diagnostics, save and load.
+
+:class:`CalibratedMMM` follows the estimator contract: ``__init__`` stores configuration,
+``fit(data)`` returns ``self`` and sets learned state ending in ``_`` (``mmm_``, ``idata_``,
+``diagnostics_``); fitting again forgets the previous fit.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from mmmcal.calibrate import LIFT_DISTRIBUTIONS, LikelihoodChoice, add_lift_likelihood
+from mmmcal.lift import read_lift_table
+from mmmcal.model import ModelData, ModelSpec, build_mmm, load_mmm, prepare_data
+
+__all__ = ["CalibratedMMM", "Diagnostics", "SamplerConfig"]
+
+
+class SamplerConfig(BaseModel):
+    """How to sample: nutpie by default; draws and tune per chain."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    draws: int = Field(1000, ge=10)
+    tune: int = Field(1000, ge=10)
+    chains: int = Field(4, ge=1, le=16)
+    target_accept: float = Field(0.9, gt=0.5, lt=1)
+    seed: int = Field(0, ge=0)
+    sampler: str = Field("nutpie", pattern="^(nutpie|pymc|numpyro|blackjax)$")
+    cores: int | None = Field(None, ge=1)
+    progress: bool = False
+
+    @classmethod
+    def fast(cls, **changes: Any) -> SamplerConfig:
+        """A smoke-test configuration: tiny draws, not for results."""
+        return cls(**{"draws": 150, "tune": 200, "chains": 2, **changes})
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Sampler health of one fit: all must look fine before any number is trusted."""
+
+    divergences: int
+    max_rhat: float
+    min_ess_bulk: float
+    fit_seconds: float
+    draws: int
+    chains: int
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.divergences == 0
+            and self.max_rhat <= 1.01
+            and self.min_ess_bulk >= 100 * self.chains / 4
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _diagnostics(idata, free_vars: list[str], seconds: float) -> Diagnostics:
+    import arviz as az
+
+    post = idata.posterior[free_vars]
+    rhat = az.rhat(post).to_array()
+    ess = az.ess(post, method="bulk").to_array()
+    return Diagnostics(
+        divergences=int(idata.sample_stats["diverging"].sum()),
+        max_rhat=float(np.nanmax(rhat.values)),
+        min_ess_bulk=float(np.nanmin(ess.values)),
+        fit_seconds=round(float(seconds), 2),
+        draws=int(post.sizes["draw"]),
+        chains=int(post.sizes["chain"]),
+    )
+
+
+class CalibratedMMM:
+    """A pymc-marketing MMM built from a :class:`ModelSpec`, calibrated with a lift table.
+
+    Parameters
+    ----------
+    spec
+        What to build.
+    lift
+        Lift table (raw units, per period), or None for an uncalibrated model.
+    likelihood
+        ``auto`` (window rows use the window likelihood, others the steady state),
+        ``window`` or ``steady_state``.
+    lift_dist
+        Likelihood of each lift: ``normal`` (default), ``studentt`` (robust), or ``gamma``
+        (steady-state rows only, pymc-marketing's default).
+    sampler
+        Sampler settings.
+    name
+        Label of this model in scorecards and reports.
+    """
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        lift: pd.DataFrame | None = None,
+        *,
+        likelihood: LikelihoodChoice = "auto",
+        lift_dist: str = "normal",
+        sampler: SamplerConfig | None = None,
+        name: str = "model",
+    ):
+        if lift_dist not in LIFT_DISTRIBUTIONS:
+            raise ValueError(
+                f"The `lift_dist` {lift_dist!r} must be one of {list(LIFT_DISTRIBUTIONS)}."
+            )
+        self.spec = spec
+        self.lift = None if lift is None or len(lift) == 0 else lift.copy()
+        self.likelihood = likelihood
+        self.lift_dist = lift_dist
+        self.sampler = sampler or SamplerConfig()
+        self.name = name
+
+    # ------------------------------------------------------------------ fitting
+    def build(self, data: pd.DataFrame) -> CalibratedMMM:
+        """Build the PyMC model (with its lift terms) without sampling."""
+        for attr in ("idata_", "diagnostics_"):
+            self.__dict__.pop(attr, None)
+        self.data_: ModelData = prepare_data(self.spec, data)
+        mmm = build_mmm(self.spec)
+        mmm.build_model(self.data_.X, self.data_.y)
+        self.lift_counts_ = {"window": 0, "steady_state": 0}
+        if self.lift is not None:
+            self.lift_counts_ = add_lift_likelihood(
+                mmm, self.lift, likelihood=self.likelihood, dist=self.lift_dist
+            )
+        mmm.add_original_scale_contribution_variable(var=["channel_contribution"])
+        self.mmm_ = mmm
+        return self
+
+    def fit(self, data: pd.DataFrame) -> CalibratedMMM:
+        """Build and sample; sets ``mmm_``, ``idata_`` and ``diagnostics_``."""
+        self.build(data)
+        s = self.sampler
+        kwargs: dict[str, Any] = {
+            "draws": s.draws,
+            "tune": s.tune,
+            "chains": s.chains,
+            "target_accept": s.target_accept,
+            "random_seed": s.seed,
+            "progressbar": s.progress,
+            "nuts_sampler": s.sampler,
+        }
+        if s.cores:
+            kwargs["cores"] = s.cores
+        start = time.perf_counter()
+        self.idata_ = self.mmm_.fit(self.data_.X, self.data_.y, **kwargs)
+        seconds = time.perf_counter() - start
+        free = [v.name for v in self.mmm_.model.free_RVs]
+        self.diagnostics_ = _diagnostics(self.idata_, free, seconds)
+        return self
+
+    # ------------------------------------------------------------------ results
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "idata_"):
+            raise RuntimeError(f"Model {self.name!r} is not fitted yet: call .fit(data) first.")
+
+    def channel_contributions(self):
+        """Posterior channel contributions, target units: dims (chain, draw, date, channel).
+
+        Geo models are summed over geos.
+        """
+        self._check_fitted()
+        cc = self.idata_.posterior["channel_contribution_original_scale"]
+        return cc.sum("geo") if "geo" in cc.dims else cc
+
+    def target_total(self) -> float:
+        return float(self.data_.y.sum())
+
+    def spend_totals(self) -> pd.Series:
+        return self.data_.X[list(self.spec.channel_columns)].sum()
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, out_dir: str | Path) -> Path:
+        """Write ``model.nc``, ``spec.yaml``, ``fit.json`` and (if any) ``lift.csv``."""
+        self._check_fitted()
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.mmm_.save(str(out / "model.nc"))
+        (out / "spec.yaml").write_text(self.spec.to_yaml())
+        if self.lift is not None:
+            self.lift.to_csv(out / "lift.csv", index=False)
+        meta = {
+            "name": self.name,
+            "likelihood": self.likelihood,
+            "lift_dist": self.lift_dist,
+            "lift_counts": self.lift_counts_,
+            "sampler": self.sampler.model_dump(),
+            "diagnostics": self.diagnostics_.to_dict(),
+            "control_scale": self.data_.control_scale,
+        }
+        (out / "fit.json").write_text(json.dumps(meta, indent=2) + "\n")
+        return out
+
+    @classmethod
+    def load(cls, fit_dir: str | Path) -> CalibratedMMM:
+        """Load a fit directory written by :meth:`save`."""
+        path = Path(fit_dir)
+        if not (path / "model.nc").exists() or not (path / "fit.json").exists():
+            raise FileNotFoundError(
+                f"{path} is not a fit directory (needs model.nc and fit.json); "
+                "make one with `mmmcal fit`."
+            )
+        meta = json.loads((path / "fit.json").read_text())
+        spec = ModelSpec.from_yaml((path / "spec.yaml").read_text())
+        lift = read_lift_table(path / "lift.csv") if (path / "lift.csv").exists() else None
+        self = cls(
+            spec,
+            lift,
+            likelihood=meta["likelihood"],
+            lift_dist=meta["lift_dist"],
+            sampler=SamplerConfig(**meta["sampler"]),
+            name=meta["name"],
+        )
+        mmm = load_mmm(path / "model.nc")
+        self.mmm_ = mmm
+        self.idata_ = mmm.idata
+        self.lift_counts_ = meta["lift_counts"]
+        self.diagnostics_ = Diagnostics(**meta["diagnostics"])
+        fit_data = mmm.idata.fit_data.to_dataframe().reset_index()
+        y = fit_data.pop(spec.target_column)
+        self.data_ = ModelData(X=fit_data, y=y, control_scale=meta["control_scale"])
+        return self

@@ -1,0 +1,130 @@
+import numpy as np
+import pandas as pd
+import pytest
+from pytensor.xtensor import as_xtensor
+
+from mmmcal.calibrate import WindowLiftTerm, add_lift_likelihood, split_rows, window_lift_expression
+from mmmcal.model import ModelSpec, build_mmm, prepare_data
+
+
+@pytest.fixture(scope="module")
+def built(reference_world):
+    spec = ModelSpec.for_world(reference_world)
+    d = prepare_data(spec, reference_world.data)
+    mmm = build_mmm(spec)
+    mmm.build_model(d.X, d.y)
+    return mmm
+
+
+def true_params(world, target_scale):
+    chans = world.scenario.channels
+    vec = lambda values: as_xtensor(np.array(values, dtype=float), dims=("channel",))  # noqa: E731
+    return {
+        "adstock_alpha": vec([c.adstock.alpha for c in chans]),
+        "saturation_lam": vec([c.saturation.lam for c in chans]),
+        "saturation_beta": vec([c.beta / target_scale for c in chans]),
+    }
+
+
+ROWS = pd.DataFrame(
+    {
+        "channel": ["tv", "tv", "social", "search", "tv"],
+        "x": [0.0, 3000.0, 6000.0, 8000.0, 4000.0],
+        "delta_x": [4000.0, 1500.0, -6000.0, 2500.0, -4000.0],
+        "n_periods": [8, 6, 3, 2, 4],
+        "tail_periods": [0, 5, 2, 0, 0],
+        "aggregation": ["mean", "sum", "mean", "mean", "sum"],
+    }
+)
+
+
+def test_model_window_lift_at_true_parameters_equals_oracle(reference_world, built):
+    """Switch-on, heavy-up, go-dark, with and without tail: likelihood and simulator agree."""
+    scales = built.get_scales_as_xarray()
+    cs = scales["channel_scale"].to_numpy()
+    ts = float(scales["target_scale"])
+    np.testing.assert_allclose(
+        cs, [reference_world.truth.spend_scale[c][0] for c in ("tv", "social", "search")]
+    )
+    term = WindowLiftTerm.from_rows(ROWS, ["tv", "social", "search"], 8, cs)
+    implied = (
+        window_lift_expression(
+            built.adstock, built.saturation, true_params(reference_world, ts), term
+        ).eval()
+        * ts
+    )
+    for i, row in ROWS.iterrows():
+        lift = reference_world.oracle.constant_spend_lift(
+            row.channel, row.x, row.delta_x, int(row.n_periods), tail_periods=int(row.tail_periods)
+        )
+        want = lift.per_period.sum() / (row.n_periods if row.aggregation == "mean" else 1)
+        assert implied[i] == pytest.approx(want, rel=1e-6), row.to_dict()
+    assert implied[2] < 0 and implied[4] < 0  # go-dark rows are negative
+
+
+def test_row_selection_rule():
+    dates = pd.date_range("2022-01-03", periods=20, freq="7D")
+    table = pd.DataFrame(
+        {
+            "channel": ["tv", "tv", "tv"],
+            "x": [0.0, 0.0, 0.0],
+            "delta_x": [1.0, 2.0, 3.0],
+            "delta_y": [1.0, 1.0, 1.0],
+            "sigma": [1.0, 1.0, 1.0],
+            "n_periods": [4, np.nan, np.nan],
+            "date_start": [None, "2022-02-07", None],
+            "date_end": [None, "2022-02-28", None],
+        }
+    )
+    window, steady = split_rows(table, dates, "auto")
+    assert list(window.index) == [0, 1] and list(window.n_periods) == [4, 4]
+    assert list(steady.index) == [2]
+    window, steady = split_rows(table, dates, "steady_state")
+    assert window.empty and len(steady) == 3
+    with pytest.raises(ValueError, match=r"rows \[2\] have no `n_periods`"):
+        split_rows(table, dates, "window")
+    bad = table.assign(n_periods=[4, 9, np.nan])
+    with pytest.raises(ValueError, match="n_periods = 9 but"):
+        split_rows(bad, dates, "auto")
+    with pytest.raises(ValueError, match="must be one of"):
+        split_rows(table, dates, "windowed")
+
+
+def test_lift_units_are_converted_explicitly(reference_world, built):
+    cs = built.get_scales_as_xarray()["channel_scale"].to_numpy()
+    term = WindowLiftTerm.from_rows(ROWS, ["tv", "social", "search"], 8, cs)
+    np.testing.assert_allclose(term.x, ROWS.x / cs[[0, 0, 1, 2, 0]])
+    np.testing.assert_allclose(term.delta_x, ROWS.delta_x / cs[[0, 0, 1, 2, 0]])
+    np.testing.assert_allclose(term.divisor, [8, 1, 3, 2, 1])
+    assert term.mask.sum(axis=1).tolist() == [8, 11, 5, 2, 4]
+
+
+@pytest.mark.parametrize(
+    ("likelihood", "expected"),
+    [
+        ("auto", {"window": 1, "steady_state": 1}),
+        ("steady_state", {"window": 0, "steady_state": 2}),
+    ],
+)
+def test_likelihood_terms_are_added(reference_world, likelihood, expected):
+    spec = ModelSpec.for_world(reference_world)
+    d = prepare_data(spec, reference_world.data)
+    mmm = build_mmm(spec)
+    mmm.build_model(d.X, d.y)
+    table = pd.DataFrame(
+        {
+            "channel": ["tv", "social"],
+            "x": [0.0, 5000.0],
+            "delta_x": [4000.0, 1000.0],
+            "delta_y": [70.0, 8.0],
+            "sigma": [3.5, 2.0],
+            "n_periods": [8, np.nan],
+        }
+    )
+    counts = add_lift_likelihood(mmm, table, likelihood=likelihood, dist="studentt")
+    assert counts == expected
+    names = set(mmm.model.named_vars)
+    assert ("lift_window" in names) == (expected["window"] > 0)
+    assert ("lift_steady_state" in names) == (expected["steady_state"] > 0)
+    if expected["window"]:
+        assert "lift_window_model_lift" in names

@@ -1,0 +1,134 @@
+import numpy as np
+import pandas as pd
+import pytest
+from pymc_extras.prior import Prior
+
+from mmmcal.model import ModelSpec, ModelSpecError, build_mmm, prepare_data, to_prior
+
+SPEC = {
+    "target_column": "sales",
+    "channel_columns": ["tv", "social", "search"],
+    "control_columns": ["demand_proxy"],
+}
+
+
+def test_spec_round_trips_yaml(tmp_path):
+    spec = ModelSpec.from_dict(
+        {
+            **SPEC,
+            "priors": {
+                "saturation_beta": {"distribution": "HalfNormal", "sigma": 1.5, "dims": "channel"}
+            },
+        }
+    )
+    assert ModelSpec.from_yaml(spec.to_yaml()) == spec
+    path = tmp_path / "m.yaml"
+    path.write_text(spec.to_yaml())
+    assert ModelSpec.from_yaml(path) == spec
+
+
+def test_default_priors_are_pymc_marketings():
+    from pymc_marketing.mmm import GeometricAdstock, LogisticSaturation
+    from pymc_marketing.mmm.multidimensional import MMM
+
+    ours = build_mmm(ModelSpec.from_dict(SPEC))
+    theirs = MMM(
+        date_column="date",
+        target_column="sales",
+        channel_columns=["tv", "social", "search"],
+        control_columns=["demand_proxy"],
+        adstock=GeometricAdstock(l_max=8),
+        saturation=LogisticSaturation(),
+        yearly_seasonality=2,
+    )
+    assert ours.model_config == theirs.model_config
+    assert ours.adstock.function_priors == theirs.adstock.function_priors
+    assert ours.saturation.function_priors == theirs.saturation.function_priors
+
+
+def test_prior_translation_including_hierarchy():
+    p = to_prior("saturation_beta", {"distribution": "HalfNormal", "sigma": 2, "dims": "channel"})
+    assert p == Prior("HalfNormal", sigma=2, dims="channel")
+    h = to_prior(
+        "intercept",
+        {"distribution": "Normal", "mu": 0, "sigma": {"distribution": "HalfNormal", "sigma": 1}},
+    )
+    assert h == Prior("Normal", mu=0, sigma=Prior("HalfNormal", sigma=1))
+    spec = ModelSpec.from_dict(
+        {**SPEC, "priors": {"adstock_alpha": {"distribution": "Beta", "alpha": 2, "beta": 2}}}
+    )
+    mmm = build_mmm(spec)
+    assert mmm.adstock.function_priors["alpha"].parameters == {"alpha": 2, "beta": 2}
+
+
+@pytest.mark.parametrize(
+    ("priors", "message"),
+    [
+        (
+            {"saturation_lambda": {"distribution": "Gamma", "alpha": 3, "beta": 1}},
+            "saturation_lambda' must be one of",
+        ),
+        (
+            {"saturation_lam": {"distribution": "Gama", "alpha": 3, "beta": 1}},
+            "distribution 'Gama' must be one of",
+        ),
+        (
+            {"saturation_lam": {"distribution": "Poisson", "mu": 3}},
+            "distribution 'Poisson' must be one of",
+        ),
+        ({"saturation_lam": {"distribution": "Gamma", "alpah": 3}}, "saturation_lam` is invalid"),
+        ({"saturation_lam": 3}, "priors.saturation_lam: Input should be a valid dictionary"),
+        ({"saturation_lam": {"alpha": 3}}, "`distribution` key"),
+    ],
+)
+def test_bad_priors_fail_clearly(priors, message):
+    with pytest.raises(ModelSpecError, match=message):
+        ModelSpec.from_dict({**SPEC, "priors": priors})
+
+
+def test_prior_names_follow_families():
+    spec = ModelSpec.from_dict(
+        {**SPEC, "adstock": {"family": "weibull_pdf"}, "saturation": {"family": "hill"}}
+    )
+    names = spec.prior_names()
+    assert {
+        "adstock_lam",
+        "adstock_k",
+        "saturation_slope",
+        "saturation_kappa",
+        "saturation_beta",
+        "intercept",
+    } <= set(names)
+    assert "adstock_alpha" not in names
+
+
+def test_unknown_family_names_allowed_values():
+    with pytest.raises(
+        ModelSpecError,
+        match=r"The `adstock` family 'geometrc' must be one of \['delayed', 'geometric'",
+    ):
+        ModelSpec.from_dict({**SPEC, "adstock": {"family": "geometrc"}})
+    with pytest.raises(ModelSpecError, match="saturation"):
+        ModelSpec.from_dict({**SPEC, "saturation": {"family": "tanh"}})
+
+
+def test_prepare_data_checks_and_scales_controls(reference_world):
+    spec = ModelSpec.from_dict(SPEC)
+    d = prepare_data(spec, reference_world.data)
+    assert list(d.X.columns) == ["date", "tv", "social", "search", "demand_proxy"]
+    assert d.X["demand_proxy"].abs().max() == pytest.approx(1.0)
+    assert d.control_scale["demand_proxy"] == pytest.approx(
+        reference_world.data["demand_proxy"].abs().max()
+    )
+    np.testing.assert_allclose(d.y.to_numpy(), reference_world.data["sales"].to_numpy())
+    bad = reference_world.data.copy()
+    bad.loc[5, "tv"] = np.nan
+    with pytest.raises(
+        ValueError, match=r"Column `tv` has missing or non-numeric values in rows \[5\]"
+    ):
+        prepare_data(spec, bad)
+    with pytest.raises(ValueError, match="lacks column"):
+        prepare_data(spec, reference_world.data.drop(columns="search"))
+    dup = pd.concat([reference_world.data, reference_world.data.iloc[[3]]])
+    with pytest.raises(ValueError, match="repeat a date"):
+        prepare_data(spec, dup)
