@@ -9,6 +9,7 @@ itself can be scored.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,13 +91,15 @@ def conversion_lift_test(world: World, design: LiftTestDesign, seed: int = 0) ->
     truth = world.oracle.constant_spend_lift(design.channel, x, delta_x, design.n_periods)
     if truth.mean == 0:
         raise ValueError(f"The true lift of this {design.channel} test is 0; it measures nothing.")
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
+    kind = "switch-on" if x == 0 else ("go-dark" if x + delta_x == 0 else "lift")
+    test_id = design.test_id or f"{design.channel}-{kind}-{design.n_periods}w"
+    # Each test's noise comes from its own stream, keyed by the seed and the test id.
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(test_id.encode())]))
     sigma = design.precision * abs(truth.mean)
     observed = truth.mean * (1 + design.bias) + rng.normal(0, sigma)
     window = _window(world, design)
     row = {
-        "test_id": design.test_id
-        or f"{design.channel}-{'switch-on' if x == 0 else 'lift'}-{design.n_periods}w",
+        "test_id": test_id,
         "channel": design.channel,
         "x": x,
         "delta_x": delta_x,
@@ -116,6 +119,6 @@ def conversion_lift_test(world: World, design: LiftTestDesign, seed: int = 0) ->
 
 def lift_tests(world: World, designs: list[LiftTestDesign], seed: int = 0) -> pd.DataFrame:
     """Run several designs (each with its own noise stream) and stack their rows."""
-    rows = [conversion_lift_test(world, d, seed=seed * 1000 + i) for i, d in enumerate(designs)]
+    rows = [conversion_lift_test(world, d, seed=seed) for d in designs]
     table = pd.concat(rows, ignore_index=True)
     return validate_lift_table(table, world.scenario.channel_names, dates=world.data["date"])

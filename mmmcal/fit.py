@@ -63,19 +63,23 @@ class Diagnostics:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain values; R-hat and ESS are None where undefined (e.g. one chain)."""
+        return {
+            k: None if isinstance(v, float) and not np.isfinite(v) else v
+            for k, v in asdict(self).items()
+        }
 
 
 def _diagnostics(idata, free_vars: list[str], seconds: float) -> Diagnostics:
     import arviz as az
 
     post = idata.posterior[free_vars]
-    rhat = az.rhat(post).to_array()
-    ess = az.ess(post, method="bulk").to_array()
+    rhat = az.rhat(post).to_array().values
+    ess = az.ess(post, method="bulk").to_array().values
     return Diagnostics(
         divergences=int(idata.sample_stats["diverging"].sum()),
-        max_rhat=float(np.nanmax(rhat.values)),
-        min_ess_bulk=float(np.nanmin(ess.values)),
+        max_rhat=float(np.nanmax(rhat)) if np.isfinite(rhat).any() else float("nan"),
+        min_ess_bulk=float(np.nanmin(ess)) if np.isfinite(ess).any() else float("nan"),
         fit_seconds=round(float(seconds), 2),
         draws=int(post.sizes["draw"]),
         chains=int(post.sizes["chain"]),
@@ -229,7 +233,9 @@ class CalibratedMMM:
         self.mmm_ = mmm
         self.idata_ = mmm.idata
         self.lift_counts_ = meta["lift_counts"]
-        self.diagnostics_ = Diagnostics(**meta["diagnostics"])
+        self.diagnostics_ = Diagnostics(
+            **{k: float("nan") if v is None else v for k, v in meta["diagnostics"].items()}
+        )
         fit_data = mmm.idata.fit_data.to_dataframe().reset_index()
         y = fit_data.pop(spec.target_column)
         self.data_ = ModelData(X=fit_data, y=y, control_scale=meta["control_scale"])

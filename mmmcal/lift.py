@@ -12,8 +12,8 @@ sigma      standard deviation of ``delta_y`` (> 0, target units)
 
 Optional: ``geo``, ``date_start``, ``date_end``, ``n_periods`` (the test window),
 ``aggregation`` (``mean`` = ``delta_y`` is per period, the default; ``sum`` = total over
-the window), ``test_id``, ``source``, ``true_delta_y`` (simulation only), and any other
-column, which is kept as it is.
+the window), ``tail_periods`` (post-window carryover also counted), ``test_id``,
+``source``, ``true_delta_y`` (simulation only), and any other column, kept as it is.
 
 Every input row is accepted or rejected with a reason (:func:`check_lift_table`);
 :func:`validate_lift_table` raises :class:`LiftTableError` naming every bad row and field.
@@ -48,12 +48,13 @@ LIFT_OPTIONAL_COLUMNS = (
     "date_end",
     "n_periods",
     "aggregation",
+    "tail_periods",
     "test_id",
     "source",
     "true_delta_y",
 )
 AGGREGATIONS = ("mean", "sum")
-_NUMERIC = ("x", "delta_x", "delta_y", "sigma", "true_delta_y", "n_periods")
+_NUMERIC = ("x", "delta_x", "delta_y", "sigma", "true_delta_y", "n_periods", "tail_periods")
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def _check_row(i: int, row: pd.Series, channels, geos) -> list[LiftProblem]:
         if field not in row.index:
             continue
         raw = row[field]
-        optional = field in ("true_delta_y", "n_periods")
+        optional = field in ("true_delta_y", "n_periods", "tail_periods")
         if optional and (raw is None or (isinstance(raw, float) and math.isnan(raw))):
             num[field] = None
             continue
@@ -176,6 +177,9 @@ def _check_row(i: int, row: pd.Series, channels, geos) -> list[LiftProblem]:
     n = num.get("n_periods")
     if n is not None and math.isfinite(n) and (n < 1 or n != int(n)):
         bad("n_periods", f"must be a whole number of periods >= 1, got {n}")
+    tail = num.get("tail_periods")
+    if tail is not None and math.isfinite(tail) and (tail < 0 or tail != int(tail)):
+        bad("tail_periods", f"must be a whole number of periods >= 0, got {tail}")
 
     if "aggregation" in row.index and isinstance(row["aggregation"], str):
         if row["aggregation"] not in AGGREGATIONS:

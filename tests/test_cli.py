@@ -1,9 +1,12 @@
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from mmmcal.cli import app
+from mmmcal.model import ModelSpec
+from mmmcal.scenario import get_preset
 
 runner = CliRunner()
 
@@ -76,3 +79,125 @@ def test_scenarios_lists_and_shows_presets():
     assert result.exit_code == 0 and "reference-geo" in result.output
     result = runner.invoke(app, ["scenarios", "--show", "slow-tv"])
     assert result.exit_code == 0 and "alpha: 0.85" in result.output
+
+
+@pytest.mark.slow
+def test_fit_and_score_on_csv_files(tmp_path):
+    world = tmp_path / "world"
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(get_preset("reference").with_updates(n_periods=52).to_yaml())
+    assert (
+        runner.invoke(app, ["simulate", "--scenario", str(scenario), "--out", str(world)]).exit_code
+        == 0
+    )
+    runner.invoke(
+        app,
+        [
+            "lift-test",
+            "--world",
+            str(world),
+            "--channel",
+            "tv",
+            "--switch-on",
+            "--weeks",
+            "4",
+            "--out",
+            str(tmp_path / "lift.csv"),
+        ],
+    )
+    spec = tmp_path / "model.yaml"
+    spec.write_text(
+        ModelSpec.from_dict(
+            {
+                "channel_columns": ["tv", "social", "search"],
+                "control_columns": ["demand_proxy"],
+                "yearly_seasonality": None,
+            }
+        ).to_yaml()
+    )
+    result = runner.invoke(
+        app,
+        [
+            "fit",
+            "--data",
+            str(world / "data.csv"),
+            "--model",
+            str(spec),
+            "--lift",
+            str(tmp_path / "lift.csv"),
+            "--out",
+            str(tmp_path / "fit"),
+            "--draws",
+            "50",
+            "--tune",
+            "100",
+            "--chains",
+            "1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "divergences" in result.output
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            "--fit",
+            str(tmp_path / "fit"),
+            "--truth",
+            str(world / "truth.json"),
+            "--out",
+            str(tmp_path / "scorecard.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "scorecard.json").read_text())
+    assert set(card["models"]["fit"]["channels"]) == {"tv", "social", "search"}
+
+
+def test_fit_rejects_bad_inputs_before_sampling(tmp_path):
+    spec = tmp_path / "model.yaml"
+    spec.write_text("channel_columns: [tv]\nadstock: {family: geometrc}\n")
+    result = runner.invoke(
+        app, ["fit", "--data", "nowhere.csv", "--model", str(spec), "--out", str(tmp_path / "f")]
+    )
+    assert result.exit_code == 1 and "geometrc" in result.output
+    spec.write_text("channel_columns: [tv]\n")
+    result = runner.invoke(
+        app,
+        [
+            "fit",
+            "--data",
+            str(tmp_path / "nowhere.csv"),
+            "--model",
+            str(spec),
+            "--out",
+            str(tmp_path / "f"),
+        ],
+    )
+    assert result.exit_code == 1 and "does not exist" in result.output
+    pd.DataFrame({"date": ["2024-01-01"], "tv": [1.0]}).to_csv(tmp_path / "d.csv", index=False)
+    result = runner.invoke(
+        app,
+        [
+            "fit",
+            "--data",
+            str(tmp_path / "d.csv"),
+            "--model",
+            str(spec),
+            "--out",
+            str(tmp_path / "f"),
+        ],
+    )
+    assert result.exit_code == 1 and "lacks column(s) ['sales']" in result.output
+
+
+@pytest.mark.slow
+def test_demo_fast_runs_end_to_end(tmp_path):
+    result = runner.invoke(app, ["demo", "--fast", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "demo" / "scorecard.json").read_text())
+    assert set(card["models"]) == {"uncalibrated", "calibrated", "calibrated_all"}
+    assert card["models"]["calibrated_all"]["tested_channels"] == ["tv", "social", "search"]
+    # Even a smoke run shows the problem: the uncalibrated model over-credits TV.
+    tv = card["models"]["uncalibrated"]["channels"]["tv"]
+    assert tv["share_mean"] > tv["true_share"] + 0.05

@@ -1,0 +1,113 @@
+"""Real (tiny) fits: calibration must move the posterior; save/load must round-trip."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mmmcal.experiments import LiftTestDesign, conversion_lift_test
+from mmmcal.fit import CalibratedMMM, SamplerConfig
+from mmmcal.model import ModelSpec
+from mmmcal.scenario import get_preset
+from mmmcal.score import Scorecard
+from mmmcal.simulate import simulate
+
+TINY = SamplerConfig(draws=100, tune=150, chains=2, seed=1)
+
+
+@pytest.fixture(scope="module")
+def small_world():
+    return simulate(get_preset("reference").with_updates(n_periods=60), seed=2)
+
+
+@pytest.fixture(scope="module")
+def fits(small_world):
+    spec = ModelSpec.for_world(small_world, yearly_seasonality=None)
+    lift = conversion_lift_test(
+        small_world, LiftTestDesign(channel="tv", n_periods=8, switch_on=True), 0
+    )
+    # A lift far below the truth: calibration must pull TV's contribution down toward it.
+    lift = lift.assign(delta_y=lift["true_delta_y"] * 0.3, sigma=lift["true_delta_y"] * 0.01)
+    uncal = CalibratedMMM(spec, None, sampler=TINY, name="uncalibrated").fit(small_world.data)
+    cal = CalibratedMMM(spec, lift, sampler=TINY, name="calibrated").fit(small_world.data)
+    return uncal, cal, lift
+
+
+@pytest.mark.slow
+def test_lift_term_moves_posterior_toward_the_lift(fits):
+    uncal, cal, lift = fits
+    assert cal.lift_counts_ == {"window": 1, "steady_state": 0}
+    implied = cal.idata_.posterior["lift_window_model_lift"].mean().item()
+    target = float(lift["delta_y"].iloc[0])
+    assert abs(implied - target) < 0.25 * target
+    tv_uncal = uncal.channel_contributions().sel(channel="tv").sum("date").mean().item()
+    tv_cal = cal.channel_contributions().sel(channel="tv").sum("date").mean().item()
+    assert tv_cal < 0.6 * tv_uncal
+    assert "lift_window_model_lift" not in uncal.idata_.posterior
+
+
+@pytest.mark.slow
+def test_diagnostics_are_collected(fits):
+    d = fits[1].diagnostics_
+    assert d.chains == 2 and d.draws == 100
+    assert d.divergences >= 0 and d.max_rhat > 0.9 and d.min_ess_bulk > 0 and d.fit_seconds > 0
+
+
+@pytest.mark.slow
+def test_save_load_gives_same_contributions(fits, tmp_path):
+    cal = fits[1]
+    cal.save(tmp_path / "fit")
+    assert {"model.nc", "spec.yaml", "fit.json", "lift.csv"} <= {
+        p.name for p in (tmp_path / "fit").iterdir()
+    }
+    loaded = CalibratedMMM.load(tmp_path / "fit")
+    np.testing.assert_allclose(
+        loaded.channel_contributions().values, cal.channel_contributions().values
+    )
+    assert loaded.lift is not None and len(loaded.lift) == 1
+    assert loaded.diagnostics_ == cal.diagnostics_
+    assert loaded.target_total() == pytest.approx(cal.target_total())
+    assert loaded.spend_totals().equals(cal.spend_totals())
+
+
+@pytest.mark.slow
+def test_scorecard_contract(fits, small_world, tmp_path):
+    card = Scorecard.from_models(list(fits[:2]), small_world.truth_dict())
+    doc = json.loads(card.save(tmp_path / "scorecard.json").read_text())
+    for name in ("uncalibrated", "calibrated"):
+        model = doc["models"][name]
+        assert set(model["diagnostics"]) >= {
+            "divergences",
+            "max_rhat",
+            "min_ess_bulk",
+            "fit_seconds",
+        }
+        for c in ("tv", "social", "search"):
+            s = model["channels"][c]
+            assert set(s) >= {
+                "true_share",
+                "share_mean",
+                "share_hdi_90",
+                "true_roas",
+                "roas_mean",
+                "roas_hdi_90",
+            }
+            lo, hi = s["share_hdi_90"]
+            assert lo <= s["share_mean"] <= hi
+            assert s["true_share"] == pytest.approx(
+                small_world.truth_dict()["channels"][c]["share"]
+            )
+            assert s["share_covered"] == (lo <= s["true_share"] <= hi)
+    assert doc["models"]["calibrated"]["tested_channels"] == ["tv"]
+    tv = card.models["uncalibrated"].channels["tv"]
+    assert tv.roas_mean == pytest.approx(
+        tv.share_mean * fits[0].target_total() / small_world.data["tv"].sum()
+    )
+
+
+def test_unfitted_model_says_so():
+    spec = ModelSpec.from_dict({"channel_columns": ["tv"]})
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        CalibratedMMM(spec).channel_contributions()
+    with pytest.raises(ValueError, match="lift_dist"):
+        CalibratedMMM(spec, lift_dist="cauchy")
