@@ -7,7 +7,8 @@ Two estimands, chosen per row:
     change applied for ``n_periods`` (after a steady ``x`` long enough for carryover to
     settle) minus without it, through the model's own adstock and saturation at the sampled
     parameters, averaged per period (or summed, per the row's ``aggregation``). Optional
-    ``tail_periods`` add the post-window carryover the experiment also measured.
+    ``measured_from``/``measured_to`` (1-based periods since the test started) pick what the
+    experiment reported: one week of the ramp, or the window plus post-window carryover.
 ``steady_state`` (pymc-marketing's)
     The saturation-curve difference ``f(x + delta_x) - f(x)``, as if the change ran forever.
 
@@ -127,22 +128,18 @@ class WindowLiftTerm:
     ) -> WindowLiftTerm:
         """Describe ``rows`` (raw units); ``channel_scale`` is per channel or geo x channel."""
         n = rows["n_periods"].to_numpy(dtype=int)
-        tail = (
-            rows["tail_periods"].fillna(0).to_numpy(dtype=int)
-            if "tail_periods" in rows
-            else np.zeros(len(rows), dtype=int)
-        )
-        horizon = int((n + tail).max())
+        first, last = measured_span(rows)
+        horizon = int(last.max())
         t = np.arange(horizon)[None, :]
         hi = np.minimum(t + 1, l_max)
         lo = np.minimum(np.maximum(0, t - n[:, None] + 1), l_max)
-        mask = (t < (n + tail)[:, None]).astype(float)
+        mask = ((t >= first[:, None] - 1) & (t < last[:, None])).astype(float)
         agg = (
             rows["aggregation"].fillna("mean")
             if "aggregation" in rows
             else pd.Series("mean", index=rows.index)
         )
-        divisor = np.where(agg.to_numpy() == "sum", 1.0, n.astype(float))
+        divisor = np.where(agg.to_numpy() == "sum", 1.0, (last - first + 1).astype(float))
         ci = np.array([channels.index(c) for c in rows["channel"]])
         gi = None
         if geos is not None:
@@ -162,6 +159,28 @@ class WindowLiftTerm:
             mask=mask,
             divisor=divisor,
         )
+
+
+def measured_span(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """First and last measured period of each row, counted from the test's start (1-based).
+
+    Defaults: the whole test window, ``1..n_periods``. ``measured_to > n_periods`` includes
+    carryover after the spend change ended; ``measured_from = measured_to = k`` is week k.
+    """
+    n = rows["n_periods"].to_numpy(dtype=int)
+    first = (
+        pd.to_numeric(rows["measured_from"]).fillna(1).to_numpy(dtype=int)
+        if "measured_from" in rows
+        else np.ones(len(rows), dtype=int)
+    )
+    last = (
+        pd.to_numeric(rows["measured_to"])
+        .fillna(pd.Series(n, index=rows.index))
+        .to_numpy(dtype=int)
+        if "measured_to" in rows
+        else n.copy()
+    )
+    return first, last
 
 
 def _select(param, term: WindowLiftTerm, core_dims: tuple[str, ...]):

@@ -141,6 +141,9 @@ def lift_test(
         float, typer.Option(help="Overstate the reported lift by this fraction.")
     ] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the measurement noise.")] = 0,
+    per_period: Annotated[
+        bool, typer.Option(help="Report each period's lift as its own row.")
+    ] = False,
     out: Annotated[Path, typer.Option(help="Lift-table CSV to write.")] = Path("lift.csv"),
 ) -> None:
     """Run a conversion-lift test in a simulated world and write its lift table."""
@@ -157,6 +160,7 @@ def lift_test(
         switch_on=switch_on,
         precision=precision,
         bias=bias,
+        report="per_period" if per_period else "mean",
     )
     table = conversion_lift_test(load_world(world), design, seed=seed)
     out.parent.mkdir(parents=True, exist_ok=True)

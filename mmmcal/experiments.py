@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,8 @@ class LiftTestDesign(BaseModel):
     spend; ``switch_on`` sets ``x = 0`` and ``delta_x`` = mean spend). ``precision`` is the
     test's standard error relative to the true lift; ``bias`` overstates the reported lift
     by that fraction. The window ends ``end_offset`` periods before the data's last date.
+    ``report="per_period"`` reports the lift of each period of the test as its own row
+    (the ramp through adstock), each with ``sigma * sqrt(n_periods)``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -41,6 +44,7 @@ class LiftTestDesign(BaseModel):
     precision: float = Field(0.05, gt=0, le=5)
     bias: float = Field(0.0, ge=-0.99, le=10)
     end_offset: int = Field(0, ge=0)
+    report: Literal["mean", "per_period"] = "mean"
     test_id: str | None = None
 
     @model_validator(mode="after")
@@ -73,7 +77,7 @@ def _window(world: World, design: LiftTestDesign) -> _Window:
 
 
 def conversion_lift_test(world: World, design: LiftTestDesign, seed: int = 0) -> pd.DataFrame:
-    """Run ``design`` in ``world`` and return its one-row lift table.
+    """Run ``design`` in ``world`` and return its lift table (one row, or one per period).
 
     ``delta_y`` is the true mean lift per period (from the oracle), times ``1 + bias``, plus
     Normal noise with sd ``sigma = precision * |true lift|``.
@@ -95,25 +99,46 @@ def conversion_lift_test(world: World, design: LiftTestDesign, seed: int = 0) ->
     test_id = design.test_id or f"{design.channel}-{kind}-{design.n_periods}w"
     # Each test's noise comes from its own stream, keyed by the seed and the test id.
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(test_id.encode())]))
-    sigma = design.precision * abs(truth.mean)
-    observed = truth.mean * (1 + design.bias) + rng.normal(0, sigma)
     window = _window(world, design)
-    row = {
-        "test_id": test_id,
+    common = {
         "channel": design.channel,
         "x": x,
         "delta_x": delta_x,
-        "delta_y": observed,
-        "sigma": sigma,
         "n_periods": design.n_periods,
         "date_start": window.start.strftime("%Y-%m-%d"),
         "date_end": window.end.strftime("%Y-%m-%d"),
         "aggregation": "mean",
         "source": "simulated-conversion-lift",
-        "true_delta_y": truth.mean,
-        "true_steady_state_delta_y": truth.steady_state,
     }
-    table = pd.DataFrame([row])
+    sigma = design.precision * abs(truth.mean)
+    if design.report == "mean":
+        rows = [
+            {
+                "test_id": test_id,
+                **common,
+                "delta_y": truth.mean * (1 + design.bias) + rng.normal(0, sigma),
+                "sigma": sigma,
+                "true_delta_y": truth.mean,
+                "true_steady_state_delta_y": truth.steady_state,
+            }
+        ]
+    else:
+        # Per-period estimates, each noisier so that their mean has the stated precision.
+        sigma_k = sigma * np.sqrt(design.n_periods)
+        rows = [
+            {
+                "test_id": f"{test_id}-p{k}",
+                **common,
+                "measured_from": k,
+                "measured_to": k,
+                "delta_y": true_k * (1 + design.bias) + rng.normal(0, sigma_k),
+                "sigma": sigma_k,
+                "true_delta_y": true_k,
+                "true_steady_state_delta_y": truth.steady_state,
+            }
+            for k, true_k in enumerate(truth.window, start=1)
+        ]
+    table = pd.DataFrame(rows)
     return validate_lift_table(table, world.scenario.channel_names, dates=world.data["date"])
 
 

@@ -12,7 +12,9 @@ sigma      standard deviation of ``delta_y`` (> 0, target units)
 
 Optional: ``geo``, ``date_start``, ``date_end``, ``n_periods`` (the test window),
 ``aggregation`` (``mean`` = ``delta_y`` is per period, the default; ``sum`` = total over
-the window), ``tail_periods`` (post-window carryover also counted), ``test_id``,
+the window), ``measured_from``/``measured_to`` (periods since the test started that
+``delta_y`` covers: default the whole window; a week of the ramp, or the window plus
+carryover after it), ``test_id``,
 ``source``, ``true_delta_y`` (simulation only), and any other column, kept as it is.
 
 Every input row is accepted or rejected with a reason (:func:`check_lift_table`);
@@ -48,13 +50,24 @@ LIFT_OPTIONAL_COLUMNS = (
     "date_end",
     "n_periods",
     "aggregation",
-    "tail_periods",
+    "measured_from",
+    "measured_to",
     "test_id",
     "source",
     "true_delta_y",
 )
 AGGREGATIONS = ("mean", "sum")
-_NUMERIC = ("x", "delta_x", "delta_y", "sigma", "true_delta_y", "n_periods", "tail_periods")
+_NUMERIC = (
+    "x",
+    "delta_x",
+    "delta_y",
+    "sigma",
+    "true_delta_y",
+    "n_periods",
+    "measured_from",
+    "measured_to",
+)
+_OPTIONAL_NUMERIC = ("true_delta_y", "n_periods", "measured_from", "measured_to")
 
 
 @dataclass(frozen=True)
@@ -149,7 +162,7 @@ def _check_row(i: int, row: pd.Series, channels, geos) -> list[LiftProblem]:
         if field not in row.index:
             continue
         raw = row[field]
-        optional = field in ("true_delta_y", "n_periods", "tail_periods")
+        optional = field in _OPTIONAL_NUMERIC
         if optional and (raw is None or (isinstance(raw, float) and math.isnan(raw))):
             num[field] = None
             continue
@@ -177,9 +190,18 @@ def _check_row(i: int, row: pd.Series, channels, geos) -> list[LiftProblem]:
     n = num.get("n_periods")
     if n is not None and math.isfinite(n) and (n < 1 or n != int(n)):
         bad("n_periods", f"must be a whole number of periods >= 1, got {n}")
-    tail = num.get("tail_periods")
-    if tail is not None and math.isfinite(tail) and (tail < 0 or tail != int(tail)):
-        bad("tail_periods", f"must be a whole number of periods >= 0, got {tail}")
+    first, last = num.get("measured_from"), num.get("measured_to")
+    for field, v in (("measured_from", first), ("measured_to", last)):
+        if v is not None and math.isfinite(v) and (v < 1 or v != int(v)):
+            bad(field, f"must be a whole number of periods >= 1, got {v}")
+    if first is not None and last is not None and first > last:
+        bad("measured_to", f"{last:g} is before measured_from {first:g}")
+    if (first is not None or last is not None) and n is None:
+        bad(
+            "n_periods", "is needed with measured_from/measured_to (the length of the spend change)"
+        )
+    if first is not None and n is not None and math.isfinite(first) and first > n and last is None:
+        bad("measured_to", f"is needed: measured_from {first:g} lies after the {n:g}-period test")
 
     if "aggregation" in row.index and isinstance(row["aggregation"], str):
         if row["aggregation"] not in AGGREGATIONS:
@@ -242,12 +264,23 @@ def _check_duplicates(df: pd.DataFrame) -> list[LiftProblem]:
             )
     key = [
         c
-        for c in ("channel", "geo", "x", "delta_x", "date_start", "date_end", "n_periods")
+        for c in (
+            "channel",
+            "geo",
+            "x",
+            "delta_x",
+            "date_start",
+            "date_end",
+            "n_periods",
+            "measured_from",
+            "measured_to",
+        )
         if c in df
     ]
-    dup = df.duplicated(subset=key, keep="first")
+    keys = df[key].astype(str)
+    dup = keys.duplicated(keep="first")
     for i in np.flatnonzero(dup.to_numpy()):
-        first = int(np.flatnonzero((df[key] == df[key].iloc[i]).all(axis=1).to_numpy())[0])
+        first = int(np.flatnonzero((keys == keys.iloc[i]).all(axis=1).to_numpy())[0])
         problems.append(
             LiftProblem(
                 int(i),

@@ -32,14 +32,15 @@ ROWS = pd.DataFrame(
         "x": [0.0, 3000.0, 6000.0, 8000.0, 4000.0],
         "delta_x": [4000.0, 1500.0, -6000.0, 2500.0, -4000.0],
         "n_periods": [8, 6, 3, 2, 4],
-        "tail_periods": [0, 5, 2, 0, 0],
+        "measured_from": [1, 1, 1, 2, 3],
+        "measured_to": [8, 11, 5, 2, 4],
         "aggregation": ["mean", "sum", "mean", "mean", "sum"],
     }
 )
 
 
 def test_model_window_lift_at_true_parameters_equals_oracle(reference_world, built):
-    """Switch-on, heavy-up, go-dark, with and without tail: likelihood and simulator agree."""
+    """Switch-on, heavy-up, go-dark, one week, with carryover: likelihood and simulator agree."""
     scales = built.get_scales_as_xarray()
     cs = scales["channel_scale"].to_numpy()
     ts = float(scales["target_scale"])
@@ -55,9 +56,14 @@ def test_model_window_lift_at_true_parameters_equals_oracle(reference_world, bui
     )
     for i, row in ROWS.iterrows():
         lift = reference_world.oracle.constant_spend_lift(
-            row.channel, row.x, row.delta_x, int(row.n_periods), tail_periods=int(row.tail_periods)
+            row.channel,
+            row.x,
+            row.delta_x,
+            int(row.n_periods),
+            tail_periods=max(0, int(row.measured_to) - int(row.n_periods)),
         )
-        want = lift.per_period.sum() / (row.n_periods if row.aggregation == "mean" else 1)
+        measured = lift.per_period[int(row.measured_from) - 1 : int(row.measured_to)]
+        want = measured.sum() / (len(measured) if row.aggregation == "mean" else 1)
         assert implied[i] == pytest.approx(want, rel=1e-6), row.to_dict()
     assert implied[2] < 0 and implied[4] < 0  # go-dark rows are negative
 
@@ -95,8 +101,8 @@ def test_lift_units_are_converted_explicitly(reference_world, built):
     term = WindowLiftTerm.from_rows(ROWS, ["tv", "social", "search"], 8, cs)
     np.testing.assert_allclose(term.x, ROWS.x / cs[[0, 0, 1, 2, 0]])
     np.testing.assert_allclose(term.delta_x, ROWS.delta_x / cs[[0, 0, 1, 2, 0]])
-    np.testing.assert_allclose(term.divisor, [8, 1, 3, 2, 1])
-    assert term.mask.sum(axis=1).tolist() == [8, 11, 5, 2, 4]
+    np.testing.assert_allclose(term.divisor, [8, 1, 5, 1, 1])
+    assert term.mask.sum(axis=1).tolist() == [8, 11, 5, 1, 2]
 
 
 @pytest.mark.parametrize(

@@ -76,3 +76,17 @@ def test_design_errors_are_clear(reference_world):
         conversion_lift_test(
             reference_world, LiftTestDesign(channel="tv", switch_on=True, end_offset=150)
         )
+
+
+def test_per_period_report_shows_the_ramp(reference_world):
+    design = LiftTestDesign(channel="tv", n_periods=8, switch_on=True, report="per_period")
+    table = conversion_lift_test(reference_world, design, seed=0)
+    assert len(table) == 8 and table["test_id"].is_unique
+    assert table["measured_from"].tolist() == list(range(1, 9)) == table["measured_to"].tolist()
+    truth = reference_world.oracle.constant_spend_lift("tv", 0.0, table["delta_x"].iloc[0], 8)
+    np.testing.assert_allclose(table["true_delta_y"], truth.window)
+    mean_row = conversion_lift_test(
+        reference_world, design.model_copy(update={"report": "mean"}), 0
+    )
+    # Per-period noise is scaled so that the mean of the rows has the stated precision.
+    assert table["sigma"].iloc[0] / np.sqrt(8) == pytest.approx(mean_row["sigma"].iloc[0])

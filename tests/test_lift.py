@@ -117,3 +117,20 @@ def test_sum_rows_convert_to_per_period():
 def test_bad_aggregation_value():
     table = good_table().assign(aggregation=["total", "mean"])
     assert "aggregation" in str(rejected(table))
+
+
+def test_measured_span_fields():
+    table = good_table().assign(measured_from=[3, 1], measured_to=[2, 6])
+    assert "row 0, field `measured_to`: 2 is before measured_from 3" in str(rejected(table))
+    table = good_table().assign(measured_from=[1.5, 1], measured_to=[2, 6])
+    assert "row 0, field `measured_from`: must be a whole number" in str(rejected(table))
+    table = good_table().drop(columns="n_periods").assign(measured_from=[1, 1], measured_to=[2, 2])
+    assert "field `n_periods`: is needed with measured_from" in str(rejected(table))
+    ok = good_table().assign(measured_from=[1, 1], measured_to=[10, 4])  # 10 > 8: carryover too
+    assert len(validate_lift_table(ok, CHANNELS, dates=DATES)) == 2
+
+
+def test_same_test_different_weeks_are_not_duplicates():
+    base = good_table().iloc[[0, 0]].reset_index(drop=True)
+    base = base.assign(test_id=["t1-p1", "t1-p2"], measured_from=[1, 2], measured_to=[1, 2])
+    assert len(validate_lift_table(base, CHANNELS, dates=DATES)) == 2
