@@ -286,6 +286,25 @@ class LiftOracle:
             )
         return OracleLift(per_period=lift, n_periods=n_periods, steady_state=steady)
 
+    def path_lift(
+        self, channel: str, geo: int, control: np.ndarray, treated: np.ndarray
+    ) -> np.ndarray:
+        """Per-period lift in one geo (index; 0 in a national world) of one spend path over another.
+
+        Both paths cover the world's whole calendar (currency per period); the result is
+        the difference of the true media response, target units per period.
+        """
+        spec = self._spec(channel)
+        scale = self.truth.spend_scale[channel][geo]
+        beta = self.truth.beta[channel][geo]
+        return media_response(spec, treated, scale, beta) - media_response(
+            spec, control, scale, beta
+        )
+
+    def spend_path(self, channel: str, geo: int = 0) -> np.ndarray:
+        """The world's actual spend of ``channel`` in geo ``geo`` (index), per period."""
+        return self._spend_path(channel, geo)
+
     def _spend_path(self, channel: str, g: int) -> np.ndarray:
         spend = self.truth.spend
         if self.truth.geos is None:
