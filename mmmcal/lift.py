@@ -17,6 +17,10 @@ the window), ``measured_from``/``measured_to`` (periods since the test started t
 carryover after it), ``test_id``,
 ``source``, ``true_delta_y`` (simulation only), and any other column, kept as it is.
 
+Two rows on one channel and geo whose ``date_start``..``date_end`` windows overlap are
+one test counted twice or two tests that interfere: the later row is rejected, unless both
+share one window and measure different periods (``measured_from``/``measured_to``).
+
 Every input row is accepted or rejected with a reason (:func:`check_lift_table`);
 :func:`validate_lift_table` raises :class:`LiftTableError` naming every bad row and field.
 """
@@ -289,6 +293,69 @@ def _check_duplicates(df: pd.DataFrame) -> list[LiftProblem]:
                 "would double its weight: remove one or give them different windows",
             )
         )
+    exact = {int(i) for i in np.flatnonzero(dup.to_numpy())}
+    return problems + _check_overlaps(df, exact_duplicates=exact)
+
+
+def _check_overlaps(df: pd.DataFrame, exact_duplicates: set[int]) -> list[LiftProblem]:
+    """Flag the later of two rows on one channel and geo whose date windows overlap.
+
+    Rows with the same window that measure different periods (``measured_from``/
+    ``measured_to``, e.g. the weeks of one test) are not overlaps. Exact duplicates are
+    already reported by :func:`_check_duplicates`.
+    """
+    if "date_start" not in df or "date_end" not in df:
+        return []
+    index = df.index
+    start = pd.to_datetime(df["date_start"], errors="coerce").tolist()
+    end = pd.to_datetime(df["date_end"], errors="coerce").tolist()
+    channel = df["channel"].tolist()
+    geo = (
+        df["geo"].astype(object).where(df["geo"].notna(), None).tolist()
+        if "geo" in df
+        else [None] * len(df)
+    )
+
+    def column(name: str) -> pd.Series:
+        raw = df[name] if name in df else pd.Series(np.nan, index=index)
+        return pd.to_numeric(raw, errors="coerce")
+
+    span = list(
+        zip(
+            column("measured_from").fillna(1).tolist(),
+            column("measured_to").fillna(column("n_periods")).fillna(-1).tolist(),
+            strict=True,
+        )
+    )
+    problems: list[LiftProblem] = []
+    for i in range(len(df)):
+        if i in exact_duplicates or pd.isna(start[i]) or pd.isna(end[i]):
+            continue
+        for j in range(i):
+            if (
+                channel[j] != channel[i]
+                or geo[j] != geo[i]
+                or pd.isna(start[j])
+                or pd.isna(end[j])
+                or start[j] > end[i]
+                or start[i] > end[j]
+            ):
+                continue
+            if (start[j], end[j]) == (start[i], end[i]) and span[j] != span[i]:
+                continue  # one test's window, different measured periods
+            where = f"channel {channel[i]!r}" + ("" if geo[i] is None else f", geo {geo[i]!r}")
+            problems.append(
+                LiftProblem(
+                    i,
+                    "date_start",
+                    f"window {start[i].date()}..{end[i].date()} overlaps row {j} "
+                    f"({start[j].date()}..{end[j].date()}) on the same {where}: overlapping "
+                    "tests of one channel interfere, and one test reported twice doubles its "
+                    "weight; remove one, or give rows of one test that report different "
+                    "periods measured_from/measured_to",
+                )
+            )
+            break
     return problems
 
 

@@ -134,3 +134,27 @@ def test_same_test_different_weeks_are_not_duplicates():
     base = good_table().iloc[[0, 0]].reset_index(drop=True)
     base = base.assign(test_id=["t1-p1", "t1-p2"], measured_from=[1, 2], measured_to=[1, 2])
     assert len(validate_lift_table(base, CHANNELS, dates=DATES)) == 2
+
+
+def test_overlapping_windows_on_one_channel_rejected():
+    table = good_table().iloc[[0, 0, 1]].reset_index(drop=True)
+    table = table.assign(test_id=["t1", "t1b", "t2"], x=[0.0, 1000.0, 5000.0])
+    table.loc[1, ["date_start", "date_end", "n_periods"]] = ["2024-12-02", "2024-12-23", 4]
+    err = rejected(table)
+    assert list(err.rejected["row"]) == [1]
+    assert (
+        "row 1, field `date_start`: window 2024-12-02..2024-12-23 overlaps row 0 "
+        "(2024-11-04..2024-12-23) on the same channel 'tv'" in str(err)
+    )
+    table.loc[1, ["date_start", "date_end"]] = ["2024-01-01", "2024-02-19"]  # before: no overlap
+    assert len(validate_lift_table(table, CHANNELS, dates=DATES)) == 3
+
+
+def test_overlap_needs_same_geo_and_exact_duplicates_reported_once():
+    table = good_table().iloc[[0, 0]].reset_index(drop=True).assign(test_id=["a", "b"])
+    assert len(validate_lift_table(table.assign(geo=["north", "south"]), CHANNELS)) == 2
+    same_geo = table.assign(geo=["north", "north"], x=[0.0, 1000.0])
+    assert "on the same channel 'tv', geo 'north'" in str(rejected(same_geo))
+    err = rejected(table)
+    assert [(p.row, p.field) for p in err.problems] == [(1, "channel")]
+    assert "duplicates row 0" in str(err)
