@@ -1,6 +1,8 @@
 """mmmcal: calibrate marketing mix models with experiments, and check them against ground truth."""
 
 from mmmcal.experiments import LiftTestDesign, conversion_lift_test, lift_tests
+from mmmcal.geolift import GeoLiftDesign, causalpy_to_lift_rows, national_rows, run_geolift
+from mmmcal.ingest import IngestResult, ingest, ingest_or_raise
 from mmmcal.lift import (
     LiftTableError,
     check_lift_table,
@@ -15,6 +17,13 @@ from mmmcal.truth import LiftOracle, OracleLift, Truth
 __version__ = "0.1.0"
 
 __all__ = [
+    "GeoLiftDesign",
+    "IngestResult",
+    "causalpy_to_lift_rows",
+    "ingest",
+    "ingest_or_raise",
+    "national_rows",
+    "run_geolift",
     "LiftOracle",
     "LiftTableError",
     "LiftTestDesign",

@@ -39,6 +39,8 @@ def _friendly(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
         except (ValueError, KeyError, FileNotFoundError, TypeError, RuntimeError) as err:
             if _state["debug"]:
                 raise
@@ -206,6 +208,70 @@ def geolift(
     table.to_csv(out, index=False)
     view = _lift_table_view(table, f"Geo-lift rows -> {out}")
     console.print(view)
+
+
+@app.command()
+@_friendly
+def ingest(
+    file: Annotated[Path, typer.Argument(help="Results file (CSV).")],
+    format: Annotated[
+        str, typer.Option("--format", help="mmmcal | pymc-marketing | robyn | geolift")
+    ],
+    out: Annotated[Path, typer.Option(help="Lift-table CSV to write (accepted rows).")] = Path(
+        "lift.csv"
+    ),
+    data: Annotated[
+        Path | None, typer.Option(help="Model data CSV: its dates and channels.")
+    ] = None,
+    channels: Annotated[str | None, typer.Option(help="Comma-separated model channels.")] = None,
+    relative_se: Annotated[
+        float | None, typer.Option(help="Robyn: standard error as a fraction of liftAbs.")
+    ] = None,
+    carryover_periods: Annotated[
+        int | None, typer.Option(help="Robyn scope 'total': periods of carryover measured.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Also write the row report CSV here.")] = None,
+) -> None:
+    """Convert experiment results from elsewhere into a validated lift table.
+
+    Every input row is listed as accepted or rejected with its reason; any rejection exits 1
+    (the accepted rows are still written).
+    """
+    import pandas as pd
+
+    from mmmcal.ingest import ingest as run_ingest
+
+    dates = None
+    names = channels.split(",") if channels else None
+    if data is not None:
+        frame = pd.read_csv(data, parse_dates=["date"])
+        dates = frame["date"]
+    result = run_ingest(
+        file,
+        format,
+        channels=names,
+        dates=dates,
+        relative_se=relative_se,
+        carryover_periods=carryover_periods,
+    )
+    view = Table()
+    for c in ("row", "status", "test_id", "reason"):
+        view.add_column(c)
+    for _, r in result.report.iterrows():
+        style = "green" if r.status == "accepted" else "red"
+        test_id = "" if pd.isna(r.test_id) else str(r.test_id)
+        view.add_row(str(r.row), f"[{style}]{r.status}[/]", test_id, str(r.reason))
+    console.print(view)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.table.to_csv(out, index=False)
+    if report is not None:
+        result.report.to_csv(report, index=False)
+    n_ok = int((result.report.status == "accepted").sum())
+    console.print(
+        f"{n_ok} accepted, {len(result.report) - n_ok} rejected -> {out}", highlight=False
+    )
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command("check-lift")

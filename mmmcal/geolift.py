@@ -39,10 +39,12 @@ __all__ = [
     "GeoLiftDesign",
     "GeoLiftTest",
     "analyse_geolift",
+    "causalpy_to_lift_rows",
     "causalpy_impact_draws",
     "design_geolift",
     "geolift_rows",
     "national_rows",
+    "rows_from_draws",
     "run_geolift",
 ]
 
@@ -234,47 +236,124 @@ def analyse_geolift(test: GeoLiftTest, *, progress: bool = False):
     return result, draws
 
 
-def geolift_rows(test: GeoLiftTest, draws: xr.DataArray) -> pd.DataFrame:
-    """Lift rows from impact draws (dims sample x treated_units): per treated geo + national."""
-    d = test.design
+def rows_from_draws(
+    draws: xr.DataArray,
+    *,
+    channel: str,
+    spend_before: dict[str, float],
+    spend_change: dict[str, float],
+    date_start: pd.Timestamp,
+    date_end: pd.Timestamp,
+    n_periods: int,
+    national_spend: float | None = None,
+    test_id: str | None = None,
+    source: str = "geolift-causalpy",
+    true_lift: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Lift rows from per-period impact draws (dims ``sample x treated_units``).
+
+    One row per treated unit, plus the national aggregate (``geo = "national"``), whose
+    draws are the per-draw sum over units (correlations kept). ``spend_before`` and
+    ``spend_change`` are per unit and per period; the aggregate's ``x`` is
+    ``national_spend`` (spend per period over all geos) or, if None, the treated units' sum.
+    """
     base = {
-        "channel": d.channel,
-        "n_periods": d.n_periods,
-        "date_start": test.window_start.strftime("%Y-%m-%d"),
-        "date_end": test.window_end.strftime("%Y-%m-%d"),
+        "test_id": test_id or f"{channel}-geolift-{date_start:%Y%m%d}",
+        "channel": channel,
+        "n_periods": int(n_periods),
+        "date_start": pd.Timestamp(date_start).strftime("%Y-%m-%d"),
+        "date_end": pd.Timestamp(date_end).strftime("%Y-%m-%d"),
         "aggregation": "mean",
-        "source": "geolift-causalpy",
+        "source": source,
     }
-    test_id = f"{d.channel}-geolift-{d.change}-{d.n_periods}w-s{test.seed}"
+    units = [str(u) for u in draws["treated_units"].values]
+    missing = [u for u in units if u not in spend_before or u not in spend_change]
+    if missing:
+        raise ValueError(f"spend_before and spend_change need a value for treated units {missing}.")
     rows = []
-    for g in test.treated:
-        lift = draws.sel(treated_units=g).to_numpy()
+    for u in units:
+        lift = draws.sel(treated_units=u).to_numpy()
         rows.append(
             {
-                "test_id": test_id,
-                "geo": g,
+                "geo": u,
                 **base,
-                "x": test.spend_before[g],
-                "delta_x": test.spend_change[g],
+                "x": float(spend_before[u]),
+                "delta_x": float(spend_change[u]),
                 "delta_y": float(lift.mean()),
                 "sigma": float(lift.std(ddof=1)),
-                "true_delta_y": test.true_lift[g],
+                **({"true_delta_y": true_lift[u]} if true_lift else {}),
             }
         )
-    total = draws.sum("treated_units").to_numpy()  # per-draw sum: correlations kept
+    total = draws.sum("treated_units").to_numpy()
     rows.append(
         {
-            "test_id": test_id,
             "geo": "national",
             **base,
-            "x": test.national_spend,
-            "delta_x": float(sum(test.spend_change.values())),
+            "x": float(
+                national_spend
+                if national_spend is not None
+                else sum(spend_before[u] for u in units)
+            ),
+            "delta_x": float(sum(spend_change[u] for u in units)),
             "delta_y": float(total.mean()),
             "sigma": float(total.std(ddof=1)),
-            "true_delta_y": float(sum(test.true_lift.values())),
+            **({"true_delta_y": float(sum(true_lift[u] for u in units))} if true_lift else {}),
         }
     )
     return pd.DataFrame(rows)
+
+
+def causalpy_to_lift_rows(
+    result,
+    *,
+    channel: str,
+    spend_before: dict[str, float],
+    spend_change: dict[str, float],
+    scale: dict[str, float] | pd.Series | None = None,
+    national_spend: float | None = None,
+    with_noise: bool = True,
+    seed: int = 0,
+    test_id: str | None = None,
+) -> pd.DataFrame:
+    """Lift rows from a fitted ``causalpy.SyntheticControl`` (PyMC model) of your own.
+
+    The post period of ``result`` is the test window. ``spend_before`` / ``spend_change``:
+    spend per period of the channel in each treated unit before / the change during the
+    test. ``scale`` multiplies each unit's impact back to outcome units if you
+    standardised the outcome. The counterfactual noise is added (see the module notes).
+    """
+    post = result.datapost.index
+    draws = causalpy_impact_draws(
+        result, None if scale is None else pd.Series(scale), with_noise=with_noise, seed=seed
+    )
+    return rows_from_draws(
+        draws,
+        channel=channel,
+        spend_before=spend_before,
+        spend_change=spend_change,
+        date_start=post.min(),
+        date_end=post.max(),
+        n_periods=len(post),
+        national_spend=national_spend,
+        test_id=test_id,
+    )
+
+
+def geolift_rows(test: GeoLiftTest, draws: xr.DataArray) -> pd.DataFrame:
+    """Lift rows of a simulated test, with the oracle's ``true_delta_y`` on every row."""
+    d = test.design
+    return rows_from_draws(
+        draws,
+        channel=d.channel,
+        spend_before=test.spend_before,
+        spend_change=test.spend_change,
+        date_start=test.window_start,
+        date_end=test.window_end,
+        n_periods=d.n_periods,
+        national_spend=test.national_spend,
+        test_id=f"{d.channel}-geolift-{d.change}-{d.n_periods}w-s{test.seed}",
+        true_lift=test.true_lift,
+    )
 
 
 def run_geolift(world: World, design: GeoLiftDesign, seed: int = 0) -> pd.DataFrame:

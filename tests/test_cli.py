@@ -201,3 +201,29 @@ def test_demo_fast_runs_end_to_end(tmp_path):
     # Even a smoke run shows the problem: the uncalibrated model over-credits TV.
     tv = card["models"]["uncalibrated"]["channels"]["tv"]
     assert tv["share_mean"] > tv["true_share"] + 0.05
+
+
+def test_ingest_lists_every_row_and_exits_nonzero_on_rejections(tmp_path):
+    src = tmp_path / "robyn.csv"
+    pd.DataFrame(
+        {
+            "channel": ["tv", "radio"],
+            "liftStartDate": ["2024-03-04", "2024-05-06"],
+            "liftEndDate": ["2024-03-31", "2024-06-02"],
+            "liftAbs": [12000, 5000],
+            "spend": [40000, 20000],
+            "confidence": [0.9, 0.8],
+            "calibration_scope": ["immediate", "immediate"],
+        }
+    ).to_csv(src, index=False)
+    out = tmp_path / "lift.csv"
+    args = ["ingest", str(src), "--format", "robyn", "--channels", "tv,social", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "no standard error" in result.output
+    result = runner.invoke(app, [*args, "--relative-se", "0.1"])
+    assert result.exit_code == 1
+    assert "1 accepted, 1 rejected" in result.output and "unknown channel 'radio'" in result.output
+    table = pd.read_csv(out)
+    assert table["channel"].tolist() == ["tv"] and table.loc[0, "sigma"] == 1200.0
+    result = runner.invoke(app, ["ingest", str(src), "--format", "excel", "--out", str(out)])
+    assert result.exit_code == 1 and "robyn" in result.output

@@ -8,6 +8,7 @@ import xarray as xr
 from mmmcal.geolift import (
     GeoLiftDesign,
     analyse_geolift,
+    causalpy_to_lift_rows,
     design_geolift,
     geolift_rows,
     national_rows,
@@ -19,7 +20,9 @@ def test_design_applies_change_to_treated_geos_only(geo_world):
     design = GeoLiftDesign(channel="tv", n_treated=4, n_periods=4, multiplier=2.0)
     test = design_geolift(geo_world, design, seed=3)
     assert len(test.treated) == 4 and not set(test.treated) & set(test.controls)
-    observed = geo_world.data.pivot(index="date", columns="geo", values="sales").loc[test.panel.index]
+    observed = geo_world.data.pivot(index="date", columns="geo", values="sales").loc[
+        test.panel.index
+    ]
     diff = test.panel - observed
     assert np.allclose(diff[list(test.controls)], 0)
     window = diff.index >= test.window_start
@@ -31,9 +34,13 @@ def test_design_applies_change_to_treated_geos_only(geo_world):
 
 
 def test_go_dark_and_switch_on_signs(geo_world):
-    dark = design_geolift(geo_world, GeoLiftDesign(channel="social", n_treated=3, change="go_dark"), 1)
+    dark = design_geolift(
+        geo_world, GeoLiftDesign(channel="social", n_treated=3, change="go_dark"), 1
+    )
     assert all(v < 0 for v in dark.true_lift.values())
-    on = design_geolift(geo_world, GeoLiftDesign(channel="social", n_treated=3, change="switch_on"), 1)
+    on = design_geolift(
+        geo_world, GeoLiftDesign(channel="social", n_treated=3, change="switch_on"), 1
+    )
     assert all(v > 0 for v in on.true_lift.values())
     assert all(v == 0 for v in on.spend_before.values())
 
@@ -71,13 +78,16 @@ def test_errors(reference_world, geo_world):
 
 @pytest.mark.slow
 def test_causalpy_fit_end_to_end(geo_world):
-    design = GeoLiftDesign(channel="tv", n_treated=8, n_periods=6, multiplier=3.0, draws=200, tune=200)
+    design = GeoLiftDesign(
+        channel="tv", n_treated=8, n_periods=6, multiplier=3.0, draws=200, tune=200
+    )
     test = design_geolift(geo_world, design, seed=2)
     result, draws = analyse_geolift(test)
     assert set(draws["treated_units"].values) == set(test.treated)
     rows = geolift_rows(test, draws)
-    table = validate_lift_table(rows, ["tv", "social", "search"], dates=geo_world.data["date"],
-                                geos=geo_world.truth.geos)
+    table = validate_lift_table(
+        rows, ["tv", "social", "search"], dates=geo_world.data["date"], geos=geo_world.truth.geos
+    )
     national = table[table.geo == "national"].iloc[0]
     assert national["sigma"] > 0
     assert abs(national["delta_y"] - national["true_delta_y"]) < 4 * national["sigma"]
@@ -86,6 +96,22 @@ def test_causalpy_fit_end_to_end(geo_world):
     mu_only = result.post_impact.mean("obs_ind").std(("chain", "draw"))
     sigma = result.model.idata.posterior["y_hat_sigma"].mean(("chain", "draw"))
     assert float((sigma / np.sqrt(6) / mu_only).min()) > 1.5
+    # The same conversion from the CausalPy object itself, as a user with their own panel would.
+    scale = test.panel[test.panel.index < test.window_start].mean()
+    own = causalpy_to_lift_rows(
+        result,
+        channel="tv",
+        spend_before=test.spend_before,
+        spend_change=test.spend_change,
+        scale=scale,
+        national_spend=test.national_spend,
+        seed=test.seed,
+    )
+    pd.testing.assert_frame_equal(
+        own[["geo", "x", "delta_x", "delta_y", "sigma"]],
+        rows[["geo", "x", "delta_x", "delta_y", "sigma"]],
+    )
+    assert own["n_periods"].iloc[0] == 6
     nat = national_rows(table)
     assert "geo" not in nat and len(nat) == 1
     assert isinstance(nat, pd.DataFrame)
