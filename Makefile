@@ -2,15 +2,22 @@
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 export UV_PYTHON_DOWNLOADS := never
-export PYTENSOR_FLAGS ?= compiledir=$(CURDIR)/.cache/pytensor
 
-.PHONY: demo test env
+.PHONY: demo test env browser
 env:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
 	@$(UV) sync --frozen --quiet
 
+# Debian's Chromium, for the test that opens the HTML report in a real browser.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	    || echo "Could not install chromium: the browser test will be skipped."; \
+	  else echo "Not root: install chromium to run the browser test."; fi; }
+
 demo: env
 	$(UV) run --frozen --no-sync mmmcal demo $(ARGS)
 
-test: env
+test: env browser
 	$(UV) run --frozen --no-sync pytest $(ARGS)

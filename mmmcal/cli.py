@@ -425,6 +425,30 @@ def score(
 
 @app.command()
 @_friendly
+def report(
+    fit: Annotated[list[Path], typer.Option("--fit", help="Fit directory (repeat for several).")],
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    truth: Annotated[Path | None, typer.Option(help="truth.json of a simulated world.")] = None,
+    lift: Annotated[
+        Path | None, typer.Option(help="Lift table to show (default: the fits').")
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Report title.")] = None,
+) -> None:
+    """Write a self-contained HTML validation report of one or more fits."""
+    from mmmcal.fit import CalibratedMMM
+    from mmmcal.lift import read_lift_table
+    from mmmcal.report import write_report
+
+    truth_doc = json.loads(Path(truth).read_text()) if truth else None
+    table = read_lift_table(lift) if lift else None
+    with console.status("Writing report ...", spinner="dots"):
+        models = [CalibratedMMM.load(f) for f in fit]
+        path = write_report(models, out, truth=truth_doc, lift=table, title=title)
+    console.print(f"Report -> {path}")
+
+
+@app.command()
+@_friendly
 def demo(
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("demo_out"),
     fast: Annotated[
@@ -438,6 +462,7 @@ def demo(
     from mmmcal.experiments import LiftTestDesign, lift_tests
     from mmmcal.fit import CalibratedMMM
     from mmmcal.model import ModelSpec
+    from mmmcal.report import write_report
     from mmmcal.scenario import get_preset
     from mmmcal.score import Scorecard
     from mmmcal.simulate import simulate as run_simulation
@@ -474,8 +499,17 @@ def demo(
     card = Scorecard.from_models(models, world.truth_dict())
     card.save(out / "scorecard.json")
     console.print(_scorecard_view(card))
+    with console.status("Writing report ...", spinner="dots"):
+        write_report(
+            models,
+            out / "report.html",
+            truth=world.truth_dict(),
+            lift=all_tests,
+            title="mmmcal demo: the reference world, before and after calibration",
+        )
     console.print(
-        f"Scorecard -> {out / 'scorecard.json'}; demo took {time.perf_counter() - start:.0f}s"
+        f"Scorecard -> {out / 'scorecard.json'}; report -> {out / 'report.html'}; "
+        f"demo took {time.perf_counter() - start:.0f}s"
     )
 
 

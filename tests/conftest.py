@@ -1,5 +1,8 @@
 import pytest
 
+from mmmcal.experiments import LiftTestDesign, conversion_lift_test
+from mmmcal.fit import CalibratedMMM, SamplerConfig
+from mmmcal.model import ModelSpec
 from mmmcal.scenario import get_preset
 from mmmcal.simulate import simulate
 
@@ -12,3 +15,24 @@ def reference_world():
 @pytest.fixture(scope="session")
 def geo_world():
     return simulate(get_preset("reference-geo"), seed=0)
+
+
+TINY = SamplerConfig(draws=100, tune=150, chains=2, seed=1)
+
+
+@pytest.fixture(scope="session")
+def small_world():
+    return simulate(get_preset("reference").with_updates(n_periods=60), seed=2)
+
+
+@pytest.fixture(scope="session")
+def fits(small_world):
+    spec = ModelSpec.for_world(small_world, yearly_seasonality=None)
+    lift = conversion_lift_test(
+        small_world, LiftTestDesign(channel="tv", n_periods=8, switch_on=True), 0
+    )
+    # A lift far below the truth: calibration must pull TV's contribution down toward it.
+    lift = lift.assign(delta_y=lift["true_delta_y"] * 0.3, sigma=lift["true_delta_y"] * 0.01)
+    uncal = CalibratedMMM(spec, None, sampler=TINY, name="uncalibrated").fit(small_world.data)
+    cal = CalibratedMMM(spec, lift, sampler=TINY, name="calibrated").fit(small_world.data)
+    return uncal, cal, lift
