@@ -60,9 +60,13 @@ def main() -> None:
             "delta_y": float(national["delta_y"]),
             "sigma": float(national["sigma"]),
             "rel_bias": float(national["delta_y"]) / truth - 1,
-            "covered": abs(float(national["delta_y"]) - truth) <= Z90 * float(national["sigma"]),
+            "covered": bool(
+                abs(float(national["delta_y"]) - truth) <= Z90 * float(national["sigma"])
+            ),
             "sigma_mu_only": float(mu_only.std()),
-            "covered_mu_only": abs(float(mu_only.mean()) - truth) <= Z90 * float(mu_only.std()),
+            "covered_mu_only": bool(
+                abs(float(mu_only.mean()) - truth) <= Z90 * float(mu_only.std())
+            ),
             "seconds": round(time.perf_counter() - start, 1),
         }
         rows.append(row)
