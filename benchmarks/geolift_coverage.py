@@ -1,6 +1,6 @@
 """Is a CausalPy geo-lift row right? Bias and 90%-interval coverage of the national lift.
 
-Runs seeded geo-lift tests on `reference-geo` (TV heavy-up x2 in 10 random geos for 6 weeks,
+Runs seeded geo-lift tests on `reference-geo` (TV heavy-up x3 in 15 random geos for 8 weeks,
 a different world seed and geo draw per test), converts each to lift rows with mmmcal, and
 compares the national `delta_y` with the oracle's `true_delta_y`. Also reports what CausalPy's
 own impact (the counterfactual's mean, no noise) would have given as the interval.
@@ -35,9 +35,9 @@ Z90 = stats.norm.ppf(0.95)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=20)
-    parser.add_argument("--treated", type=int, default=10)
-    parser.add_argument("--weeks", type=int, default=6)
-    parser.add_argument("--multiplier", type=float, default=2.0)
+    parser.add_argument("--treated", type=int, default=15)
+    parser.add_argument("--weeks", type=int, default=8)
+    parser.add_argument("--multiplier", type=float, default=3.0)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
 

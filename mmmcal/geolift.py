@@ -12,7 +12,8 @@ What mmmcal fixes on the way to a lift row:
   fitting (so both hold), and impacts are multiplied back.
 * **Noise.** CausalPy's impact is ``y - mu``: the counterfactual's mean, without its noise.
   The counterfactual *outcome* is ``mu + eps``; mmmcal adds ``eps ~ Normal(0, sigma)`` per
-  draw, so the interval of a window's lift is not too narrow.
+  draw, correlated across treated geos (they share control geos) and over time as the
+  pre-period residuals are, so the interval of a window's lift is not too narrow.
 * **Aggregation.** The national lift is the per-draw sum of the geo lifts; its spread is
   taken after summing, never by dividing a total by sqrt(n).
 
@@ -174,27 +175,53 @@ def design_geolift(world: World, design: GeoLiftDesign, seed: int = 0) -> GeoLif
     )
 
 
+def residual_structure(result) -> tuple[np.ndarray, float]:
+    """Correlation of pre-period residuals across treated units, and their lag-1 autocorrelation.
+
+    Treated units share control units, so their counterfactual errors are correlated; and
+    residuals carry over from one period to the next. Both widen the window's interval.
+    """
+    res = result.pre_impact.mean(("chain", "draw")).transpose("obs_ind", "treated_units").values
+    res = res - res.mean(axis=0)
+    corr = np.atleast_2d(np.corrcoef(res.T)) if res.shape[1] > 1 else np.ones((1, 1))
+    lag1 = [np.corrcoef(res[1:, u], res[:-1, u])[0, 1] for u in range(res.shape[1])]
+    rho = float(np.clip(np.nanmean(lag1), 0.0, 0.95))
+    return corr, rho
+
+
+def _mean_variance_factor(n: int, rho: float) -> float:
+    """Variance of the mean of ``n`` AR(1) values (unit variance, lag-1 correlation ``rho``)."""
+    k = np.arange(1, n)
+    return float((1 + 2 * np.sum((1 - k / n) * rho**k)) / n)
+
+
 def causalpy_impact_draws(
     result, scale: pd.Series | None = None, *, with_noise: bool = True, seed: int = 0
 ) -> xr.DataArray:
     """Posterior draws of the mean impact per period over the post period, per treated unit.
 
     ``result`` is a fitted ``causalpy.SyntheticControl`` with a PyMC model. CausalPy's
-    impact is ``y - mu``; with ``with_noise`` the counterfactual's noise ``eps ~ N(0, sigma)``
-    is added per draw, so the interval covers the counterfactual outcome, not only its mean.
-    ``scale`` multiplies each unit back to outcome units (if the outcome was standardised).
-    Returns dims ``(sample, treated_units)``.
+    impact is ``y - mu``; with ``with_noise`` the counterfactual's noise is added per draw:
+    the window mean of ``eps ~ N(0, sigma)``, correlated across treated units and over time
+    as the pre-period residuals are (:func:`residual_structure`), so the interval covers the
+    counterfactual outcome, not only its mean. ``scale`` multiplies each unit back to outcome
+    units (if the outcome was standardised). Returns dims ``(sample, treated_units)``.
     """
     impact = result.post_impact  # chain, draw, obs_ind, treated_units
-    if with_noise:
-        sigma = result.model.idata.posterior["y_hat_sigma"]  # chain, draw, treated_units
-        rng = np.random.default_rng(seed)
-        eps = (
-            rng.standard_normal(impact.shape)
-            * sigma.transpose("chain", "draw", "treated_units").values[:, :, None, :]
-        )
-        impact = impact - eps
     mean = impact.mean("obs_ind").stack(sample=("chain", "draw")).transpose("sample", ...)
+    if with_noise:
+        sigma = (
+            result.model.idata.posterior["y_hat_sigma"]
+            .stack(sample=("chain", "draw"))
+            .transpose("sample", "treated_units")
+            .values
+        )
+        corr, rho = residual_structure(result)
+        factor = _mean_variance_factor(impact.sizes["obs_ind"], rho)
+        chol = np.linalg.cholesky(corr + 1e-9 * np.eye(len(corr)))
+        rng = np.random.default_rng(seed)
+        z = rng.standard_normal(sigma.shape) @ chol.T
+        mean = mean - z * sigma * np.sqrt(factor)
     if scale is not None:
         mean = mean * xr.DataArray(
             scale.reindex(mean["treated_units"].values).to_numpy(), dims="treated_units"
