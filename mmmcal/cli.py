@@ -82,6 +82,21 @@ def _lift_table_view(table, title: str) -> Table:
     return view
 
 
+def _read_data(path: Path, date_column: str):
+    import pandas as pd
+
+    if not Path(path).exists():
+        raise FileNotFoundError(f"Data file {str(path)!r} does not exist.")
+    frame = pd.read_csv(path)
+    if date_column not in frame:
+        raise ValueError(
+            f"{path} has no date column {date_column!r} (it has {list(frame.columns)}); "
+            "name it with --date-column."
+        )
+    frame[date_column] = pd.to_datetime(frame[date_column])
+    return frame
+
+
 @app.command()
 @_friendly
 def scenarios(
@@ -231,6 +246,7 @@ def ingest(
         int | None, typer.Option(help="Robyn scope 'total': periods of carryover measured.")
     ] = None,
     report: Annotated[Path | None, typer.Option(help="Also write the row report CSV here.")] = None,
+    date_column: Annotated[str, typer.Option(help="Date column of --data.")] = "date",
 ) -> None:
     """Convert experiment results from elsewhere into a validated lift table.
 
@@ -244,8 +260,8 @@ def ingest(
     dates = None
     names = channels.split(",") if channels else None
     if data is not None:
-        frame = pd.read_csv(data, parse_dates=["date"])
-        dates = frame["date"]
+        frame = _read_data(data, date_column)
+        dates = frame[date_column]
     result = run_ingest(
         file,
         format,
@@ -282,16 +298,15 @@ def check_lift(
         Path | None, typer.Option(help="Data CSV whose dates/geos the tests must match.")
     ] = None,
     channels: Annotated[str | None, typer.Option(help="Comma-separated model channels.")] = None,
+    date_column: Annotated[str, typer.Option(help="Date column of --data.")] = "date",
 ) -> None:
     """Check a lift table against the contract; list every row as accepted or rejected."""
-    import pandas as pd
-
     from mmmcal.lift import check_lift_table, read_lift_table
 
     dates = geos = None
     if data is not None:
-        frame = pd.read_csv(data, parse_dates=["date"])
-        dates = frame["date"]
+        frame = _read_data(data, date_column)
+        dates = frame[date_column]
         geos = frame["geo"].unique() if "geo" in frame else None
     check = check_lift_table(
         read_lift_table(lift), channels.split(",") if channels else None, dates=dates, geos=geos
@@ -334,7 +349,7 @@ def _scorecard_view(card) -> Table:
     table = card.table()
     models = list(card.models)
     has_truth = table["true_share"].notna().all()
-    view = Table(title="Contribution share of sales: posterior mean [90% HDI]")
+    view = Table(title="Contribution share of the target: posterior mean [90% HDI]")
     view.add_column("channel")
     if has_truth:
         view.add_column("truth", justify="right")

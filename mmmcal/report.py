@@ -12,20 +12,18 @@ from __future__ import annotations
 import base64
 import html
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, select_autoescape
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from jinja2 import Environment, select_autoescape  # noqa: E402
-
-from mmmcal.fit import CalibratedMMM  # noqa: E402
-from mmmcal.score import Scorecard  # noqa: E402
+from mmmcal.fit import CalibratedMMM
+from mmmcal.score import Scorecard
 
 __all__ = ["Check", "diagnostic_checks", "implied_lift_draws", "response_draws", "write_report"]
 
@@ -109,10 +107,16 @@ def diagnostic_checks(model: CalibratedMMM) -> list[Check]:
 # --------------------------------------------------------------------------- helpers
 
 
+def _subplots(*args, **kwargs):
+    """A figure outside pyplot (so the report never changes a notebook's backend)."""
+    figsize = kwargs.pop("figsize", None)
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
+
+
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -204,7 +208,7 @@ def _fig_shares(card: Scorecard, has_truth: bool) -> str:
     table = card.table()
     models = list(card.models)
     channels = list(dict.fromkeys(table["channel"]))
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    fig, axes = _subplots(1, 2, figsize=(11, 3.6))
     for ax, metric, label in (
         (axes[0], "share", "contribution share of target"),
         (axes[1], "roas", "ROAS"),
@@ -253,7 +257,7 @@ def _fig_curves(models: list[CalibratedMMM], truth: dict | None, lift: pd.DataFr
             if len(rows):
                 top[i] = max(top[i], float((rows.x + rows.delta_x).max()) * 1.1)
     grid = np.linspace(0, 1, 60)[:, None] * top[None, :]
-    fig, axes = plt.subplots(1, len(channels), figsize=(4 * len(channels), 3.4), squeeze=False)
+    fig, axes = _subplots(1, len(channels), figsize=(4 * len(channels), 3.4), squeeze=False)
     for j, model in enumerate(models):
         curves = response_draws(model, grid)
         lo, hi = _hdi(curves)
@@ -326,7 +330,7 @@ def _fig_lift(models: list[CalibratedMMM], lift: pd.DataFrame, has_truth: bool) 
         lift["test_id"].astype(str).tolist() if "test_id" in lift else [str(i) for i in lift.index]
     )
     n = len(lift)
-    fig, ax = plt.subplots(figsize=(max(6, 1.3 * n + 3), 3.6))
+    fig, ax = _subplots(figsize=(max(6, 1.3 * n + 3), 3.6))
     pos = np.arange(n)
     ax.errorbar(
         pos - 0.25,
@@ -397,7 +401,7 @@ def _observed(model: CalibratedMMM) -> pd.Series:
 
 def _fig_fit(models: list[CalibratedMMM]) -> str:
     y = _observed(models[0])
-    fig, axes = plt.subplots(
+    fig, axes = _subplots(
         2, 1, figsize=(11, 5.2), sharex=True, gridspec_kw={"height_ratios": [3, 1.4]}
     )
     axes[0].plot(y.index, y.values, color="black", lw=1, label="observed")
@@ -430,7 +434,7 @@ def _fig_contributions(model: CalibratedMMM) -> str:
     media = model.channel_contributions().mean(("chain", "draw")).transpose("date", "channel")
     mu = _mu_draws(model).mean(axis=0)
     base = mu - media.sum("channel").to_numpy()
-    fig, ax = plt.subplots(figsize=(11, 3.4))
+    fig, ax = _subplots(figsize=(11, 3.4))
     layers = [base, *(media.sel(channel=c).to_numpy() for c in channels)]
     ax.stackplot(
         y.index,
@@ -453,7 +457,7 @@ def _fig_prior_posterior(model: CalibratedMMM, channels: list[str]) -> str | Non
     all_channels = list(model.spec.channel_columns)
     if not channels:
         return None
-    fig, axes = plt.subplots(
+    fig, axes = _subplots(
         len(channels),
         len(mapping),
         figsize=(3.3 * len(mapping), 2.6 * len(channels)),
@@ -461,12 +465,16 @@ def _fig_prior_posterior(model: CalibratedMMM, channels: list[str]) -> str | Non
     )
     for j, (param, var) in enumerate(mapping.items()):
         prior = priors[param]
+        pymc_log = logging.getLogger("pymc")
+        level = pymc_log.level
+        pymc_log.setLevel(logging.WARNING)  # no "Sampling: [variable]" lines in the output
         try:
-            prior_draws = prior.sample_prior(coords={"channel": all_channels}, draws=2000)[
-                "variable"
-            ]
+            prior_draws = prior.sample_prior(coords={"channel": all_channels}, draws=2000)
+            prior_draws = prior_draws["variable"]
         except Exception:  # a prior without a sampleable form: show the posterior only
             prior_draws = None
+        finally:
+            pymc_log.setLevel(level)
         post = model.idata_.posterior[var]
         for i, c in enumerate(channels):
             ax = axes[i][j]
