@@ -330,7 +330,7 @@ def _fig_lift(models: list[CalibratedMMM], lift: pd.DataFrame, has_truth: bool) 
         lift["test_id"].astype(str).tolist() if "test_id" in lift else [str(i) for i in lift.index]
     )
     n = len(lift)
-    fig, ax = _subplots(figsize=(max(6, 1.3 * n + 3), 3.6))
+    fig, ax = _subplots(figsize=(min(16, max(6, 0.7 * n + 3)), 3.8))
     pos = np.arange(n)
     ax.errorbar(
         pos - 0.25,
