@@ -134,3 +134,56 @@ def test_likelihood_terms_are_added(reference_world, likelihood, expected):
     assert ("lift_steady_state" in names) == (expected["steady_state"] > 0)
     if expected["window"]:
         assert "lift_window_model_lift" in names
+
+
+def test_geo_rows_window_lift_equals_oracle_per_geo():
+    """Geo models: per-geo parameters and a global channel scale, indexed by the row's geo."""
+    from mmmcal.scenario import get_preset
+    from mmmcal.simulate import simulate
+
+    world = simulate(get_preset("reference-geo").with_updates(n_periods=40, geo={"n_geos": 5}), 1)
+    spec = ModelSpec.for_world(world, geo_column="geo", yearly_seasonality=None)
+    d = prepare_data(spec, world.data)
+    mmm = build_mmm(spec)
+    mmm.build_model(d.X, d.y)
+    scales = mmm.get_scales_as_xarray()
+    geos = list(mmm.model.coords["geo"])
+    channels = ["tv", "social", "search"]
+    cs = scales["channel_scale"]
+    global_scale = (cs.max("geo") if "geo" in cs.dims else cs).sel(channel=channels).to_numpy()
+    ts = float(scales["target_scale"].max())
+    truth = world.truth
+    chans = world.scenario.channels
+    gi = {g: truth.geos.index(g) for g in geos}
+    lam = np.array(
+        [
+            [
+                c.saturation.lam * global_scale[k] / truth.spend_scale[c.name][gi[g]]
+                for k, c in enumerate(chans)
+            ]
+            for g in geos
+        ]
+    )
+    beta = np.array([[truth.beta[c.name][gi[g]] / ts for c in chans] for g in geos])
+    alpha = np.array([[c.adstock.alpha for c in chans] for _ in geos])
+    params = {
+        "adstock_alpha": as_xtensor(alpha, dims=("geo", "channel")),
+        "saturation_lam": as_xtensor(lam, dims=("geo", "channel")),
+        "saturation_beta": as_xtensor(beta, dims=("geo", "channel")),
+    }
+    rows = pd.DataFrame(
+        {
+            "channel": ["tv", "social"],
+            "geo": [geos[0], geos[3]],
+            "x": [100.0, 50.0],
+            "delta_x": [80.0, -50.0],
+            "n_periods": [6, 3],
+        }
+    )
+    term = WindowLiftTerm.from_rows(rows, channels, 8, global_scale, geos)
+    implied = window_lift_expression(mmm.adstock, mmm.saturation, params, term).eval() * ts
+    for i, r in rows.iterrows():
+        want = world.oracle.constant_spend_lift(
+            r.channel, r.x, r.delta_x, r.n_periods, geos=[r.geo]
+        ).mean
+        assert implied[i] == pytest.approx(want, rel=1e-6)
