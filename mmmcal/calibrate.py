@@ -21,6 +21,7 @@ likelihood unless ``likelihood="steady_state"``; rows without one use the steady
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -266,9 +267,6 @@ def add_lift_likelihood(
     geos = list(model.coords["geo"]) if "geo" in mmm.dims else None
     dates = pd.DatetimeIndex(model.coords["date"])
     table = validate_lift_table(lift, channels, dates=dates, geos=geos)
-    table = (
-        to_per_period(table) if "aggregation" in table and likelihood == "steady_state" else table
-    )
     window, steady = split_rows(table, dates, likelihood)
     scales = mmm.get_scales_as_xarray()
     channel_scale = scales["channel_scale"]
@@ -312,22 +310,12 @@ def add_lift_likelihood(
             )
     if len(steady):
         steady = to_per_period(steady)
-        dist_cls = {"normal": pmd.Normal, "studentt": pmd.StudentT, "gamma": pmd.Gamma}[dist]
-        kwargs = {"nu": nu} if dist == "studentt" else {}
+        steady_dists = {
+            "normal": pmd.Normal,
+            "studentt": partial(pmd.StudentT, nu=nu),
+            "gamma": pmd.Gamma,
+        }
+        dist_cls = steady_dists[dist]
         cols = ["channel", "x", "delta_x", "delta_y", "sigma", *(["geo"] if geos else [])]
-        if kwargs:
-            dist_cls = _with_fixed(dist_cls, **kwargs)
         mmm.add_lift_test_measurements(steady[cols], dist=dist_cls, name=f"{name}_steady_state")
     return counts
-
-
-def _with_fixed(dist_cls, **fixed):
-    class _Fixed:
-        @staticmethod
-        def dist(*args, **kwargs):
-            return dist_cls.dist(*args, **fixed, **kwargs)
-
-        def __new__(cls, *args, **kwargs):
-            return dist_cls(*args, **fixed, **kwargs)
-
-    return _Fixed
