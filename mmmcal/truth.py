@@ -263,26 +263,23 @@ class LiftOracle:
         end = min(i1 + tail_periods, len(dates))
         lift = np.zeros(end - i0)
         steady = 0.0
-        for g, _ in self.truth._geo_split(channel, geos):
-            path = self._spend_path(channel, g)
+        split = self.truth._geo_split(channel, geos)
+        paths = {g: self.spend_path(channel, g) for g, _ in split}
+        window_total = sum(float(p[i0:i1].sum()) for p in paths.values())
+        for g, path in paths.items():
             window_spend = path[i0:i1]
             if multiplier is not None:
                 treated_window = window_spend * multiplier
             else:
-                share = self._window_share(channel, geos, g, i0, i1)
-                treated_window = window_spend + add * share
+                treated_window = window_spend + add * float(window_spend.sum()) / window_total
             treated = path.copy()
             treated[i0:i1] = treated_window
+            lift += self.path_lift(channel, g, path, treated)[i0:end]
             scale = self.truth.spend_scale[channel][g]
             beta = self.truth.beta[channel][g]
-            diff = media_response(spec, treated, scale, beta) - media_response(
-                spec, path, scale, beta
-            )
-            lift += diff[i0:end]
-            x_g = float(window_spend.mean())
             steady += float(
                 steady_state_response(spec, float(treated_window.mean()), scale, beta)
-                - steady_state_response(spec, x_g, scale, beta)
+                - steady_state_response(spec, float(window_spend.mean()), scale, beta)
             )
         return OracleLift(per_period=lift, n_periods=n_periods, steady_state=steady)
 
@@ -303,20 +300,7 @@ class LiftOracle:
 
     def spend_path(self, channel: str, geo: int = 0) -> np.ndarray:
         """The world's actual spend of ``channel`` in geo ``geo`` (index), per period."""
-        return self._spend_path(channel, geo)
-
-    def _spend_path(self, channel: str, g: int) -> np.ndarray:
         spend = self.truth.spend
         if self.truth.geos is None:
             return spend[channel].to_numpy(dtype=float)
-        return spend.loc[spend["geo"] == self.truth.geos[g], channel].to_numpy(dtype=float)
-
-    def _window_share(
-        self, channel: str, geos: list[str] | None, g: int, i0: int, i1: int
-    ) -> float:
-        if self.truth.geos is None:
-            return 1.0
-        chosen = list(geos) if geos else list(range(len(self.truth.geos)))
-        idx = [self.truth.geos.index(x) if isinstance(x, str) else x for x in chosen]
-        totals = {j: self._spend_path(channel, j)[i0:i1].sum() for j in idx}
-        return float(totals[g] / sum(totals.values()))
+        return spend.loc[spend["geo"] == self.truth.geos[geo], channel].to_numpy(dtype=float)
