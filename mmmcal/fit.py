@@ -55,11 +55,14 @@ class Diagnostics:
     chains: int
 
     @property
+    def ess_needed(self) -> int:
+        """Minimum bulk ESS for trustworthy intervals: 100 per chain."""
+        return 100 * self.chains
+
+    @property
     def ok(self) -> bool:
         return (
-            self.divergences == 0
-            and self.max_rhat <= 1.01
-            and self.min_ess_bulk >= 100 * self.chains / 4
+            self.divergences == 0 and self.max_rhat <= 1.01 and self.min_ess_bulk >= self.ess_needed
         )
 
     def to_dict(self) -> dict[str, Any]:

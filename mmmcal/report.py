@@ -80,7 +80,7 @@ def diagnostic_checks(model: CalibratedMMM) -> list[Check]:
                 "Run more tuning and draws; check for multimodality.",
             )
         )
-    need = 100 * d.chains
+    need = d.ess_needed
     if np.isfinite(d.min_ess_bulk) and d.min_ess_bulk >= need:
         checks.append(
             Check(
