@@ -140,22 +140,16 @@ class ModelSpec(BaseModel):
     yearly_seasonality: int | None = Field(2, ge=1, le=20)
     priors: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    @field_validator("adstock", mode="before")
+    @field_validator("adstock", "saturation", mode="before")
     @classmethod
-    def _adstock_family(cls, value: Any) -> Any:
-        if isinstance(value, dict) and value.get("family", "geometric") not in ADSTOCK_FAMILIES:
+    def _known_family(cls, value: Any, info) -> Any:
+        allowed, default = {
+            "adstock": (ADSTOCK_FAMILIES, "geometric"),
+            "saturation": (SATURATION_FAMILIES, "logistic"),
+        }[info.field_name]
+        if isinstance(value, dict) and value.get("family", default) not in allowed:
             raise ValueError(
-                f"The `adstock` family {value['family']!r} must be one of {list(ADSTOCK_FAMILIES)}"
-            )
-        return value
-
-    @field_validator("saturation", mode="before")
-    @classmethod
-    def _saturation_family(cls, value: Any) -> Any:
-        if isinstance(value, dict) and value.get("family", "logistic") not in SATURATION_FAMILIES:
-            raise ValueError(
-                f"The `saturation` family {value['family']!r} must be one of "
-                f"{list(SATURATION_FAMILIES)}"
+                f"The `{info.field_name}` family {value['family']!r} must be one of {list(allowed)}"
             )
         return value
 
