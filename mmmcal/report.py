@@ -399,7 +399,7 @@ def _observed(model: CalibratedMMM) -> pd.Series:
     return y.groupby(level=0).sum()
 
 
-def _fig_fit(models: list[CalibratedMMM]) -> str:
+def _fig_fit(models: list[CalibratedMMM], mu_draws: dict[str, np.ndarray]) -> str:
     y = _observed(models[0])
     fig, axes = _subplots(
         2, 1, figsize=(11, 5.2), sharex=True, gridspec_kw={"height_ratios": [3, 1.4]}
@@ -407,7 +407,7 @@ def _fig_fit(models: list[CalibratedMMM]) -> str:
     axes[0].plot(y.index, y.values, color="black", lw=1, label="observed")
     rng = np.random.default_rng(0)
     for j, model in enumerate(models):
-        mu = _mu_draws(model)
+        mu = mu_draws[model.name]
         sigma = (
             _thin(model, "y_sigma").to_numpy().reshape(len(mu), -1).sum(axis=1) * _scales(model)[1]
         )
@@ -428,11 +428,11 @@ def _fig_fit(models: list[CalibratedMMM]) -> str:
     return _png(fig)
 
 
-def _fig_contributions(model: CalibratedMMM) -> str:
+def _fig_contributions(model: CalibratedMMM, mu_draws: np.ndarray) -> str:
     y = _observed(model)
     channels = list(model.spec.channel_columns)
     media = model.channel_contributions().mean(("chain", "draw")).transpose("date", "channel")
-    mu = _mu_draws(model).mean(axis=0)
+    mu = mu_draws.mean(axis=0)
     base = mu - media.sum("channel").to_numpy()
     fig, ax = _subplots(figsize=(11, 3.4))
     layers = [base, *(media.sel(channel=c).to_numpy() for c in channels)]
@@ -629,14 +629,15 @@ def write_report(
                 "implies for the same test (window-aware for rows with a window).",
             }
         )
+    mu = {m.name: _mu_draws(m) for m in models}  # expected target draws, shared by two figures
     figures.append(
-        {"title": "Posterior predictive fit and residuals", "png": _fig_fit(models), "note": ""}
+        {"title": "Posterior predictive fit and residuals", "png": _fig_fit(models, mu), "note": ""}
     )
     for m in models:
         figures.append(
             {
                 "title": f"Contributions over time: {m.name}",
-                "png": _fig_contributions(m),
+                "png": _fig_contributions(m, mu[m.name]),
                 "note": "",
             }
         )
