@@ -82,6 +82,23 @@ def _lift_table_view(table, title: str) -> Table:
     return view
 
 
+def _print_row_report(report, label: str) -> None:
+    """Print one line per input row (accepted/rejected, reason) and the counts."""
+    import pandas as pd
+
+    view = Table()
+    for c in report.columns:
+        view.add_column(c)
+    for _, r in report.iterrows():
+        style = "green" if r.status == "accepted" else "red"
+        cells = ["" if pd.isna(v) else str(v) for v in r]
+        cells[list(report.columns).index("status")] = f"[{style}]{r.status}[/]"
+        view.add_row(*cells)
+    console.print(view)
+    n_ok = int((report.status == "accepted").sum())
+    console.print(f"{n_ok} accepted, {len(report) - n_ok} rejected {label}", highlight=False)
+
+
 def _read_data(path: Path, date_column: str):
     import pandas as pd
 
@@ -253,8 +270,6 @@ def ingest(
     Every input row is listed as accepted or rejected with its reason; any rejection exits 1
     (the accepted rows are still written).
     """
-    import pandas as pd
-
     from mmmcal.ingest import ingest as run_ingest
 
     dates = None
@@ -270,22 +285,11 @@ def ingest(
         relative_se=relative_se,
         carryover_periods=carryover_periods,
     )
-    view = Table()
-    for c in ("row", "status", "test_id", "reason"):
-        view.add_column(c)
-    for _, r in result.report.iterrows():
-        style = "green" if r.status == "accepted" else "red"
-        test_id = "" if pd.isna(r.test_id) else str(r.test_id)
-        view.add_row(str(r.row), f"[{style}]{r.status}[/]", test_id, str(r.reason))
-    console.print(view)
     out.parent.mkdir(parents=True, exist_ok=True)
     result.table.to_csv(out, index=False)
     if report is not None:
         result.report.to_csv(report, index=False)
-    n_ok = int((result.report.status == "accepted").sum())
-    console.print(
-        f"{n_ok} accepted, {len(result.report) - n_ok} rejected -> {out}", highlight=False
-    )
+    _print_row_report(result.report, f"-> {out}")
     if not result.ok:
         raise typer.Exit(1)
 
@@ -311,15 +315,7 @@ def check_lift(
     check = check_lift_table(
         read_lift_table(lift), channels.split(",") if channels else None, dates=dates, geos=geos
     )
-    report = check.report()
-    view = Table()
-    for c in report.columns:
-        view.add_column(c)
-    for _, r in report.iterrows():
-        view.add_row(str(r.row), r.status, r.reason)
-    console.print(view)
-    n_ok = int((report.status == "accepted").sum())
-    console.print(f"{lift}: {n_ok} accepted, {len(report) - n_ok} rejected", highlight=False)
+    _print_row_report(check.report(), str(lift))
     if not check.ok:
         raise typer.Exit(1)
 
