@@ -31,10 +31,8 @@ import numpy as np
 
 
 def _fit_one(path: str, seed: int, draws: int, tune: int, chains: int) -> dict:
-    import arviz as az
-
     from mmmcal import LiftTestDesign, conversion_lift_test, get_preset, simulate
-    from mmmcal.fit import CalibratedMMM, SamplerConfig
+    from mmmcal.fit import CalibratedMMM, SamplerConfig, _diagnostics
     from mmmcal.model import ModelSpec
 
     world = simulate(get_preset("reference"), seed)
@@ -100,15 +98,14 @@ def _fit_one(path: str, seed: int, draws: int, tune: int, chains: int) -> dict:
     t0 = time.perf_counter()
     idata = idata_fn()
     fit_s = time.perf_counter() - t0
-    free = [v.name for v in mmm.model.free_RVs]
-    post = idata.posterior[free]
-    ess = float(np.nanmin(az.ess(post, method="bulk").to_array().values))
-    rhat = float(np.nanmax(az.rhat(post).to_array().values))
+    diag = _diagnostics(idata, [v.name for v in mmm.model.free_RVs], fit_s)
     stats = idata.sample_stats
-    steps = stats["n_steps"] if "n_steps" in stats else stats.get("tree_depth")
-    n_grad = int(steps.sum()) if steps is not None and "n_steps" in stats else None
-    if n_grad is None and "tree_depth" in stats:
+    if "n_steps" in stats:
+        n_grad = int(stats["n_steps"].sum())
+    elif "tree_depth" in stats:
         n_grad = int((2 ** stats["tree_depth"] - 1).sum())
+    else:
+        n_grad = None
     total = build_s + fit_s
     return {
         "path": path,
@@ -116,10 +113,10 @@ def _fit_one(path: str, seed: int, draws: int, tune: int, chains: int) -> dict:
         "build_s": round(build_s, 2),
         "compile_and_sample_s": round(fit_s, 2),
         "wall_s": round(total, 2),
-        "min_ess_bulk": round(ess, 1),
-        "max_rhat": round(rhat, 4),
-        "divergences": int(stats["diverging"].sum()),
-        "ess_per_s": round(ess / total, 3),
+        "min_ess_bulk": round(diag.min_ess_bulk, 1),
+        "max_rhat": round(diag.max_rhat, 4),
+        "divergences": diag.divergences,
+        "ess_per_s": round(diag.min_ess_bulk / total, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "grad_eval_ms": round(grad_cost * 1000, 4),
         "n_grad_evals": n_grad,
