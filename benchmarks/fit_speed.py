@@ -3,17 +3,26 @@
 The reference world's calibrated model (156 weeks, 3 channels, demand proxy, yearly
 seasonality, one 8-week TV switch-on test), 4 chains x 1000 draws after 1000 tuning steps:
 
-(a) ``mmmcal``: :class:`mmmcal.fit.CalibratedMMM` with its defaults (window lift likelihood).
+(a) ``mmmcal``: :class:`mmmcal.fit.CalibratedMMM` with its defaults (window lift likelihood,
+    nutpie with a low-rank mass matrix), in a fresh process: compilation included. The same
+    process then fits a second world (seed + 100) of the same structure, which re-uses the
+    compiled model: ``marginal_wall_s``.
 (b) ``pmm_nutpie``: a pymc-marketing MMM as its docs build it (pymc-marketing's defaults,
     steady-state lift test with its default Gamma likelihood), ``nuts_sampler="nutpie"``.
 (c) ``pmm_default``: the same with pymc-marketing's default sampler (slow: opt in with
     ``--with-pymc-default``).
 
+Variants (``--variants``): ``mmmcal_diag`` (nutpie's diagonal mass matrix, target_accept
+0.9, as before this benchmark chose the defaults) and ``mmmcal_opt0`` (``NUMBA_OPT=0``:
+cheaper compilation, slower gradients).
+
 Each (path, seed) runs in its own process so peak memory is its own. Per fit: wall seconds
 (build+compile vs sampling where separable), min bulk ESS, max R-hat, divergences, ESS/s,
 peak RSS, the cost of one log-density-and-gradient evaluation and the number of gradient
 evaluations. Last line: one JSON object with ``ess_per_s_ratio`` (median over seeds of
-(a)/(b) ESS/s) and ``max_rhat`` over the (a) fits.
+(a)/(b) ESS/s), ``max_rhat`` over the (a) fits, ``marginal_seed_ratio`` (median of one more
+seed's wall time with re-use / the cold fit's) and ``share_gap_over_mcse`` (largest
+difference of posterior-mean shares between (a) and (b) in Monte Carlo standard errors).
 
     .venv/bin/python benchmarks/fit_speed.py --seeds 3
 """
@@ -22,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -31,6 +41,8 @@ import numpy as np
 
 
 def _fit_one(path: str, seed: int, draws: int, tune: int, chains: int) -> dict:
+    import arviz as az
+
     from mmmcal import LiftTestDesign, conversion_lift_test, get_preset, simulate
     from mmmcal.fit import CalibratedMMM, SamplerConfig, _diagnostics
     from mmmcal.model import ModelSpec
@@ -39,13 +51,15 @@ def _fit_one(path: str, seed: int, draws: int, tune: int, chains: int) -> dict:
     lift = conversion_lift_test(
         world, LiftTestDesign(channel="tv", n_periods=8, switch_on=True), seed
     )
+
+    def mmmcal_fit(w, lift_table):
+        changes = {"adaptation": "diag", "target_accept": 0.9} if path == "mmmcal_diag" else {}
+        sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed, **changes)
+        return CalibratedMMM(ModelSpec.for_world(w), lift_table, sampler=sampler)
+
     start = time.perf_counter()
-    if path == "mmmcal":
-        model = CalibratedMMM(
-            ModelSpec.for_world(world),
-            lift,
-            sampler=SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed),
-        )
+    if path.startswith("mmmcal"):
+        model = mmmcal_fit(world, lift)
         model.build(world.data)
         mmm, idata_fn = model.mmm_, lambda: model.fit(world.data).idata_
         build_s = time.perf_counter() - start
@@ -84,7 +98,8 @@ def _fit_one(path: str, seed: int, draws: int, tune: int, chains: int) -> dict:
                 progressbar=False,
             )
 
-    # Cost of one log-density-and-gradient evaluation (pytensor C backend, compiled once).
+    # Cost of one log-density-and-gradient evaluation with pytensor's C backend (compiled
+    # here, outside the timed fit); nutpie runs the numba build of the same graph.
     logp_dlogp = mmm.model.logp_dlogp_function(ravel_inputs=True)
     logp_dlogp.set_extra_values({})
     point = np.concatenate([np.ravel(v) for v in mmm.model.initial_point().values()])
@@ -106,7 +121,40 @@ def _fit_one(path: str, seed: int, draws: int, tune: int, chains: int) -> dict:
         n_grad = int((2 ** stats["tree_depth"] - 1).sum())
     else:
         n_grad = None
-    total = build_s + fit_s
+    # mmmcal's fit() builds the model again, so its wall time is the fit alone.
+    total = fit_s if path.startswith("mmmcal") else build_s + fit_s
+    extra = {}
+    if path.startswith("mmmcal"):
+        extra = {
+            "compile_s": model.timings_.compile_s,
+            "sample_s": model.timings_.sample_s,
+            "deterministics_s": model.timings_.deterministics_s,
+        }
+        # One more world of the same structure: the compiled model is re-used.
+        other = simulate(get_preset("reference"), seed + 100)
+        other_lift = conversion_lift_test(
+            other, LiftTestDesign(channel="tv", n_periods=8, switch_on=True), seed + 100
+        )
+        t0 = time.perf_counter()
+        again = mmmcal_fit(other, other_lift).fit(other.data)
+        extra["marginal_wall_s"] = round(time.perf_counter() - t0, 2)
+        extra["marginal_reused"] = again.timings_.reused
+        extra["marginal_divergences"] = again.diagnostics_.divergences
+        extra["marginal_max_rhat"] = round(again.diagnostics_.max_rhat, 4)
+    post = idata.posterior
+    if "channel_contribution_original_scale" in post:
+        cc = post["channel_contribution_original_scale"]
+    else:
+        cc = post["channel_contribution"] * idata.constant_data["target_scale"]
+    cc = cc.sum([d for d in cc.dims if d not in ("chain", "draw", "channel")])
+    cc = cc / float(world.data["sales"].sum())
+    shares = {
+        str(c): {
+            "mean": round(float(cc.sel(channel=c).mean()), 5),
+            "mcse": round(float(az.mcse(cc.sel(channel=c).to_dataset(name="s"))["s"]), 6),
+        }
+        for c in cc.channel.values
+    }
     return {
         "path": path,
         "seed": seed,
@@ -121,6 +169,8 @@ def _fit_one(path: str, seed: int, draws: int, tune: int, chains: int) -> dict:
         "grad_eval_ms": round(grad_cost * 1000, 4),
         "n_grad_evals": n_grad,
         "gradients_x_cost_s": None if n_grad is None else round(n_grad * grad_cost, 2),
+        "shares": shares,
+        **extra,
     }
 
 
@@ -131,6 +181,7 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--with-pymc-default", action="store_true")
+    parser.add_argument("--variants", action="store_true", help="also mmmcal_diag, mmmcal_opt0")
     parser.add_argument("--one", nargs=2, metavar=("PATH", "SEED"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -141,6 +192,7 @@ def main() -> None:
         return
 
     paths = ["mmmcal", "pmm_nutpie"] + (["pmm_default"] if args.with_pymc_default else [])
+    paths += ["mmmcal_diag", "mmmcal_opt0"] if args.variants else []
     rows = []
     for seed in range(args.seeds):
         for path in paths:
@@ -157,7 +209,8 @@ def main() -> None:
                 "--chains",
                 str(args.chains),
             ]
-            done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            env = {**os.environ, **({"NUMBA_OPT": "0"} if path == "mmmcal_opt0" else {})}
+            done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
             row = json.loads(done.stdout.strip().splitlines()[-1])
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
@@ -168,13 +221,40 @@ def main() -> None:
     ratios = [
         of("mmmcal", s)["ess_per_s"] / of("pmm_nutpie", s)["ess_per_s"] for s in range(args.seeds)
     ]
+    mmmcal_rows = [of("mmmcal", s) for s in range(args.seeds)]
+    gaps = []
+    for s in range(args.seeds):
+        a, b = of("mmmcal", s)["shares"], of("pmm_nutpie", s)["shares"]
+        for c in a:
+            mcse = np.hypot(a[c]["mcse"], b[c]["mcse"])
+            gaps.append(abs(a[c]["mean"] - b[c]["mean"]) / mcse)
     summary = {
-        "ess_per_s_ratio": float(np.median(ratios)),
-        "max_rhat": max(r["max_rhat"] for r in rows if r["path"] == "mmmcal"),
-        "divergences_mmmcal": sum(r["divergences"] for r in rows if r["path"] == "mmmcal"),
-        "marginal_seed_ratio": None,
+        "ess_per_s_ratio": round(float(np.median(ratios)), 3),
+        "max_rhat": max(
+            [r["max_rhat"] for r in mmmcal_rows] + [r["marginal_max_rhat"] for r in mmmcal_rows]
+        ),
+        "divergences_mmmcal": sum(
+            r["divergences"] + r["marginal_divergences"] for r in mmmcal_rows
+        ),
+        "marginal_seed_ratio": round(
+            float(np.median([r["marginal_wall_s"] / r["wall_s"] for r in mmmcal_rows])), 3
+        ),
+        "share_gap_over_mcse": round(float(max(gaps)), 2),
         "n_seeds": args.seeds,
     }
+    for variant in ("mmmcal_diag", "mmmcal_opt0"):
+        if variant in paths:
+            summary[f"{variant}_ess_per_s_ratio"] = round(
+                float(
+                    np.median(
+                        [
+                            of(variant, s)["ess_per_s"] / of("pmm_nutpie", s)["ess_per_s"]
+                            for s in range(args.seeds)
+                        ]
+                    )
+                ),
+                3,
+            )
     if args.out:
         with open(args.out, "w") as fh:
             json.dump({"summary": summary, "rows": rows, "args": vars(args)}, fh, indent=2)

@@ -20,6 +20,7 @@ likelihood unless ``likelihood="steady_state"``; rows without one use the steady
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
@@ -107,6 +108,7 @@ class WindowLiftTerm:
     ``hi``/``lo`` index the cumulative adstock weights so that the extra adstocked spend at
     step ``t`` after the test starts is ``delta_x * (cw[hi] - cw[lo])``; ``mask`` marks the
     steps the row measured; ``divisor`` is ``n_periods`` for a mean and 1 for a sum.
+    ``x`` and ``delta_x`` (scaled spend per row) may be arrays or model data variables.
     """
 
     channel_idx: np.ndarray
@@ -200,7 +202,7 @@ def _select(param, term: WindowLiftTerm, core_dims: tuple[str, ...]):
             index.append(pt.as_tensor(term.geo_idx))
         else:
             raise ValueError(f"Cannot index lift rows along parameter dim {d!r}.")
-    return values[tuple(index)] if index else pt.broadcast_to(values, (len(term.x),))
+    return values[tuple(index)] if index else pt.broadcast_to(values, (len(term.channel_idx),))
 
 
 def window_lift_expression(adstock, saturation, params: dict, term: WindowLiftTerm):
@@ -215,7 +217,7 @@ def window_lift_expression(adstock, saturation, params: dict, term: WindowLiftTe
     from pytensor.xtensor import as_xtensor
 
     l_max = adstock.l_max
-    n_rows = len(term.x)
+    n_rows = len(term.channel_idx)
     # Adstock weights per row: the model's adstock applied to a unit impulse.
     ad_params = {p: _select(params[v], term, ()) for p, v in adstock.variable_mapping.items()}
     impulse = np.zeros((l_max, n_rows))
@@ -297,14 +299,29 @@ def add_lift_likelihood(
                     *mmm.saturation.variable_mapping.values(),
                 ]
             }
+            # Values that change from one data set to the next are data, so a compiled model
+            # can be re-used with new lift results (see mmmcal.sampling).
+            data = {
+                key: pm.Data(f"{name}_window_{key}", value, dims=row_name)
+                for key, value in {
+                    "x": term.x,
+                    "delta_x": term.delta_x,
+                    "target_scale": np.asarray(row_ts, dtype=float),
+                    "delta_y": window["delta_y"].to_numpy(dtype=float) / row_ts,
+                    "sigma": window["sigma"].to_numpy(dtype=float) / row_ts,
+                }.items()
+            }
+            term = dataclasses.replace(term, x=data["x"], delta_x=data["delta_x"])
             implied = window_lift_expression(mmm.adstock, mmm.saturation, params, term)
-            pm.Deterministic(f"{name}_window_model_lift", implied * row_ts, dims=row_name)
+            pm.Deterministic(
+                f"{name}_window_model_lift", implied * data["target_scale"], dims=row_name
+            )
             _likelihood(
                 f"{name}_window",
                 dist,
                 mu=implied,
-                sigma=window["sigma"].to_numpy(dtype=float) / row_ts,
-                observed=window["delta_y"].to_numpy(dtype=float) / row_ts,
+                sigma=data["sigma"],
+                observed=data["delta_y"],
                 dims=row_name,
                 nu=nu,
             )

@@ -7,40 +7,73 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+import pymc_marketing
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mmmcal.calibrate import LIFT_DISTRIBUTIONS, LikelihoodChoice, add_lift_likelihood
 from mmmcal.lift import read_lift_table
 from mmmcal.model import ModelData, ModelSpec, build_mmm, load_mmm, prepare_data
+from mmmcal.sampling import SampleTimes, sample_nutpie
+
+# Lift-table columns that shape a window-likelihood model; the other values enter as data.
+_LIFT_DESIGN_COLUMNS = (
+    "channel",
+    "geo",
+    "n_periods",
+    "date_start",
+    "date_end",
+    "measured_from",
+    "measured_to",
+    "aggregation",
+)
 
 __all__ = ["CalibratedMMM", "Diagnostics", "SamplerConfig"]
 
 
 class SamplerConfig(BaseModel):
-    """How to sample: nutpie by default; draws and tune per chain."""
+    """How to sample: nutpie by default; draws and tune per chain.
+
+    The defaults were chosen by ``benchmarks/fit_speed.py``: nutpie's low-rank mass matrix
+    needs about a tenth of the gradient evaluations of a diagonal one on this posterior,
+    and ``target_accept=0.95`` removes the rare divergences near ``adstock_alpha = 0``.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     draws: int = Field(1000, ge=10)
     tune: int = Field(1000, ge=10)
     chains: int = Field(4, ge=1, le=16)
-    target_accept: float = Field(0.9, gt=0.5, lt=1)
+    target_accept: float = Field(0.95, gt=0.5, lt=1)
     seed: int = Field(0, ge=0)
     sampler: str = Field("nutpie", pattern="^(nutpie|pymc|numpyro|blackjax)$")
     cores: int | None = Field(None, ge=1)
     progress: bool = False
+    # nutpie only: mass-matrix adaptation, and re-use of a compiled model of the same structure.
+    adaptation: Literal["diag", "low_rank"] = "low_rank"
+    reuse_compiled: bool = True
+
+    @model_validator(mode="after")
+    def _enough_tuning_for_low_rank(self) -> SamplerConfig:
+        if self.sampler == "nutpie" and self.adaptation == "low_rank" and self.tune < 300:
+            raise ValueError(
+                f"tune = {self.tune} is too short for the low-rank mass matrix (chains can "
+                "stay stuck): use tune >= 300, or adaptation='diag' for shorter runs."
+            )
+        return self
 
     @classmethod
     def fast(cls, **changes: Any) -> SamplerConfig:
         """A smoke-test configuration: tiny draws, not for results."""
-        return cls(**{"draws": 150, "tune": 200, "chains": 2, **changes})
+        return cls(**{"draws": 150, "tune": 300, "chains": 2, **changes})
 
 
 @dataclass(frozen=True)
@@ -148,9 +181,33 @@ class CalibratedMMM:
         self.mmm_ = mmm
         return self
 
+    def structure_key(self) -> str:
+        """What identifies the built model apart from its data: equal keys compile alike.
+
+        The spec, the data's columns and shape, the likelihood choices and the lift table's
+        design columns; values that enter the model as data (spend levels, measured lifts,
+        sigmas) are left out, except on steady-state rows, which pymc-marketing adds as
+        constants.
+        """
+        parts: list[Any] = [
+            self.spec.to_yaml(),
+            list(self.data_.X.columns),
+            self.data_.X.shape,
+            self.likelihood,
+            self.lift_dist,
+        ]
+        if self.lift is not None:
+            design = self.lift
+            if self.lift_counts_["steady_state"] == 0:
+                design = design[[c for c in _LIFT_DESIGN_COLUMNS if c in design]]
+            parts.append(design.to_csv(index=False))
+        return hashlib.sha256(repr(parts).encode()).hexdigest()
+
     def fit(self, data: pd.DataFrame) -> CalibratedMMM:
-        """Build and sample; sets ``mmm_``, ``idata_`` and ``diagnostics_``."""
+        """Build and sample; sets ``mmm_``, ``idata_``, ``diagnostics_`` and ``timings_``."""
         self.build(data)
+        if self.sampler.sampler == "nutpie":
+            return self._fit_nutpie()
         s = self.sampler
         kwargs: dict[str, Any] = {
             "draws": s.draws,
@@ -166,8 +223,39 @@ class CalibratedMMM:
         start = time.perf_counter()
         self.idata_ = self.mmm_.fit(self.data_.X, self.data_.y, **kwargs)
         seconds = time.perf_counter() - start
+        self.timings_ = SampleTimes(
+            compile_s=float("nan"), sample_s=seconds, deterministics_s=float("nan"), reused=False
+        )
         free = [v.name for v in self.mmm_.model.free_RVs]
         self.diagnostics_ = _diagnostics(self.idata_, free, seconds)
+        return self
+
+    def _fit_nutpie(self) -> CalibratedMMM:
+        """Sample with nutpie through :mod:`mmmcal.sampling` and finish as pymc-marketing does."""
+        s, mmm = self.sampler, self.mmm_
+        start = time.perf_counter()
+        idata, self.timings_ = sample_nutpie(
+            mmm.model,
+            key=self.structure_key() if s.reuse_compiled else None,
+            draws=s.draws,
+            tune=s.tune,
+            chains=s.chains,
+            target_accept=s.target_accept,
+            seed=s.seed,
+            cores=s.cores,
+            adaptation=s.adaptation,
+            progress=s.progress,
+        )
+        idata.posterior.attrs["pymc_marketing_version"] = pymc_marketing.__version__
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The group fit_data is not defined")
+            idata.add_groups(fit_data=mmm.create_fit_data(self.data_.X, self.data_.y))
+        mmm.idata = idata
+        mmm.set_idata_attrs(idata)
+        seconds = time.perf_counter() - start
+        self.idata_ = idata
+        free = [v.name for v in mmm.model.free_RVs]
+        self.diagnostics_ = _diagnostics(idata, free, seconds)
         return self
 
     # ------------------------------------------------------------------ results
@@ -207,6 +295,10 @@ class CalibratedMMM:
             "lift_counts": self.lift_counts_,
             "sampler": self.sampler.model_dump(),
             "diagnostics": self.diagnostics_.to_dict(),
+            "timings": {
+                k: None if isinstance(v, float) and not np.isfinite(v) else v
+                for k, v in asdict(self.timings_).items()
+            },
             "control_scale": self.data_.control_scale,
         }
         (out / "fit.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -236,6 +328,11 @@ class CalibratedMMM:
         self.mmm_ = mmm
         self.idata_ = mmm.idata
         self.lift_counts_ = meta["lift_counts"]
+        self.timings_ = (
+            SampleTimes(**{k: float("nan") if v is None else v for k, v in meta["timings"].items()})
+            if "timings" in meta
+            else None
+        )
         self.diagnostics_ = Diagnostics(
             **{k: float("nan") if v is None else v for k, v in meta["diagnostics"].items()}
         )

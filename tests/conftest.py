@@ -17,7 +17,13 @@ def geo_world():
     return simulate(get_preset("reference-geo"), seed=0)
 
 
-TINY = SamplerConfig(draws=100, tune=150, chains=2, seed=1)
+TINY = SamplerConfig(draws=100, tune=300, chains=2, seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_sampler():
+    """The sampler settings of the session's tiny fits."""
+    return TINY
 
 
 @pytest.fixture(scope="session")
