@@ -670,38 +670,26 @@ class BoundedMMM(RidgeMMM):
         return out
 
     def _bounded_solver(self, bounds: dict[str, tuple[float, float]]):
+        """A ``solve(media, lam, y)`` like :meth:`RidgeMMM._solve`, with the bounds, via cvxpy."""
         import cvxpy as cp
 
         k, q = len(self.channels), self._free.shape[1]
-        n = len(self._y)
-        beta = cp.Variable(k + q)
-        Xs_param = cp.Parameter((n, k + q))
-        y_param = cp.Parameter(n)
-        lam_param = cp.Parameter(nonneg=True)
-        lo_param, hi_param = cp.Parameter(k), cp.Parameter(k)
-        problem = cp.Problem(
-            cp.Minimize(
-                cp.sum_squares(y_param - Xs_param @ beta) + lam_param * cp.sum_squares(beta)
-            ),
-            [beta[:k] >= lo_param, beta[:k] <= hi_param],
-        )
+        bounded = [(self.channels.index(c), lo, hi) for c, (lo, hi) in bounds.items()]
 
         def solve(media, lam, y):
             X, mean, sd = self._design(media)
-            Xs_param.value = (X - mean) / sd
             sy = float(np.std(y)) or 1.0  # unit-scale target: better conditioned for the solver
-            y_param.value = (y - y.mean()) / sy
-            lam_param.value = lam
-            lo = np.zeros(k)
-            hi = np.full(k, 1e6)  # unbounded, in standardised units
-            for c, (a, b) in bounds.items():
-                i = self.channels.index(c)
-                lo[i], hi[i] = a * sd[i] / sy, b * sd[i] / sy
-            lo_param.value, hi_param.value = lo, hi
+            A = np.vstack([(X - mean) / sd, np.sqrt(lam) * np.eye(k + q)])
+            rhs = np.concatenate([(y - y.mean()) / sy, np.zeros(k + q)])
+            b = cp.Variable(k + q)
+            limits = [b[:k] >= 0]
+            for i, lo, hi in bounded:
+                limits += [b[i] >= lo * sd[i] / sy, b[i] <= hi * sd[i] / sy]
+            problem = cp.Problem(cp.Minimize(cp.sum_squares(A @ b - rhs)), limits)
             problem.solve(solver=cp.CLARABEL)
             if problem.status not in ("optimal", "optimal_inaccurate"):
                 raise RuntimeError(f"cvxpy could not solve the bounded ridge: {problem.status}.")
-            coef = np.asarray(beta.value) * sy / sd
+            coef = np.asarray(b.value) * sy / sd
             return coef, float(y.mean() - mean @ coef)
 
         return solve
