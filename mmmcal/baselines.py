@@ -40,6 +40,11 @@ Bounds rule (``bounded``): a row bounds its channel's coefficient to
 An empty intersection, a row whose spend change has no modelled response (``g = 0``) or an
 unknown channel is an error naming the rows.
 
+Use: ``make_engine("ridge", spec, lift, budget=1000, seed=0).fit(data)`` returns the fitted
+estimator; a study runner maps an arm's ``engine: bayes|ridge|bounded`` (plus its options) to
+a fit the same way. ``fit.save(dir)`` writes a fit directory (``fit.json`` names the engine)
+that ``load_fit(dir)``, ``mmmcal score`` and ``mmmcal report`` read.
+
 Intervals: the coefficients are refitted at the selected hyperparameters on ``n_bootstrap``
 moving-block bootstrap resamples of the residuals (blocks of ``block_length`` periods). They
 ignore the hyperparameters' uncertainty, so they are narrower than a posterior.
@@ -77,7 +82,8 @@ __all__ = [
 
 ENGINES = ("bayes", "ridge", "bounded")
 _ADSTOCKS = {"geometric": "geometric", "weibull_cdf": "weibull_cdf", "weibull_pdf": "weibull_pdf"}
-# Search ranges of each hyperparameter (the search runs on [0, 1] and maps linearly).
+# Search ranges (the search runs on [0, 1] and maps linearly); Weibull ``scale`` runs over
+# 0.5 .. l_max periods and the ridge penalty over n * 10**-4 .. n * 10**-1.
 RANGES: dict[str, tuple[float, float]] = {
     "theta": (0.0, 0.9),
     "shape": (0.1, 5.0),
@@ -360,7 +366,7 @@ class RidgeMMM:
     def _lambda(self, h: float) -> float:
         return len(self._y) * 10 ** (-4 + 3 * h)
 
-    def _solve(self, media, lam, y, bounds=None):
+    def _solve(self, media, lam, y):
         """Ridge coefficients (original units) and intercept; media coefficients >= 0."""
         from scipy.optimize import nnls
 
@@ -394,7 +400,8 @@ class RidgeMMM:
         g = self._rows.unit_lift(weights, alpha, inflexion) if use_lift else None
         return self._objectives(media, coef, intercept, g)
 
-    def _search(self, use_lift: bool) -> tuple[dict[str, Any], np.ndarray, int]:
+    def _search(self, use_lift: bool) -> tuple[dict[str, Any], int]:
+        """Run the Nevergrad search; the Pareto pick's hyperparameters and the front's size."""
         import nevergrad as ng
 
         cfg = self.config
@@ -415,7 +422,7 @@ class RidgeMMM:
                 losses.append(loss)
                 step()
         best, n_front = _pareto_pick(np.array(losses))
-        return self._decode(points[best]), np.array(losses[best]), n_front
+        return self._decode(points[best]), n_front
 
     def _bootstrap(self, media: np.ndarray, lam: float, solve) -> tuple[np.ndarray, np.ndarray]:
         """Coefficient and intercept draws on moving-block resamples of the residuals."""
@@ -461,16 +468,16 @@ class RidgeMMM:
         """Search hyperparameters, pick from the Pareto front, bootstrap the coefficients."""
         start = time.perf_counter()
         self._prepare(data)
-        hp, losses, n_front = self._search(use_lift=self._rows is not None)
-        media, weights, alpha, inflexion = self._transform(hp)
-        lam = self._lambda(hp["lambda_h"])
-        self._finish(hp, media, lam, self._solve, losses, n_front, start)
+        hp, n_front = self._search(use_lift=self._rows is not None)
+        self._finish(hp, self._solve, n_front, start)
         return self
 
-    def _finish(self, hp, media, lam, solve, losses, n_front, start) -> None:
+    def _finish(self, hp, solve, n_front: int, start: float) -> None:
+        """Solve and bootstrap at the selected hyperparameters ``hp``; set the learned state."""
+        media, weights, alpha, inflexion = self._transform(hp)
+        lam = self._lambda(hp["lambda_h"])
         coef, intercept = solve(media, lam, self._y)
         self.coef_draws_, self.intercept_draws_ = self._bootstrap(media, lam, solve)
-        _, weights, alpha, inflexion = self._transform(hp)
         g = None if self._rows is None else self._rows.unit_lift(weights, alpha, inflexion)
         nrmse, rssd, *mape = self._objectives(media, coef, intercept, g)
         self.hyperparameters_ = {**hp, "lambda": lam}
@@ -487,7 +494,6 @@ class RidgeMMM:
         )
         self._curve = (weights, alpha, inflexion)
         self._media = media
-        self._search_losses = [float(v) for v in losses]
 
     # ------------------------------------------------------------------ results
     def _check_fitted(self) -> None:
@@ -577,7 +583,6 @@ class RidgeMMM:
             "columns": [*self.channels, *self._free_names],
             "saturation": "hill (Robyn inflexion)",
             "diagnostics": self.diagnostics_.to_dict(),
-            "search_losses": self._search_losses,
             "control_scale": self.data_.control_scale,
         }
         (out / "fit.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -606,7 +611,6 @@ class RidgeMMM:
         self.hyperparameters_ = meta["hyperparameters"]
         media, weights, alpha, inflexion = self._transform(self.hyperparameters_)
         self._media, self._curve = media, (weights, alpha, inflexion)
-        self._search_losses = meta["search_losses"]
         self.diagnostics_ = BaselineDiagnostics(**meta["diagnostics"])
         return self
 
@@ -620,7 +624,7 @@ class BoundedMMM(RidgeMMM):
 
     engine = "bounded"
 
-    def _bounds(self, g: np.ndarray) -> dict[str, tuple[float, float]]:
+    def _bounds(self, g: np.ndarray | None) -> dict[str, tuple[float, float]]:
         """Coefficient interval (target units per unit feature) of each tested channel.
 
         ``g`` is each lift row's lift per unit coefficient at the selected transforms.
@@ -698,12 +702,11 @@ class BoundedMMM(RidgeMMM):
         """Search without the lift term, bound tested channels, solve and bootstrap with cvxpy."""
         start = time.perf_counter()
         self._prepare(data)
-        hp, losses, n_front = self._search(use_lift=False)
-        media, weights, alpha, inflexion = self._transform(hp)
+        hp, n_front = self._search(use_lift=False)
+        _, weights, alpha, inflexion = self._transform(hp)
         g = None if self._rows is None else self._rows.unit_lift(weights, alpha, inflexion)
         self.bounds_ = self._bounds(g)
-        lam = self._lambda(hp["lambda_h"])
-        self._finish(hp, media, lam, self._bounded_solver(self.bounds_), losses, n_front, start)
+        self._finish(hp, self._bounded_solver(self.bounds_), n_front, start)
         return self
 
     def save(self, out_dir: str | Path) -> Path:

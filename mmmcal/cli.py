@@ -416,6 +416,13 @@ def fit(
     frame = pd.read_csv(data)
     table = read_lift_table(lift) if lift else None
     if engine != "bayes":
+        sampler_options = {"--draws": draws, "--tune": tune, "--chains": chains, "--fast": fast}
+        given = [k for k, v in sampler_options.items() if v]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} set(s) the sampler of --engine bayes; the {engine} engine "
+                "has no sampler: use --budget and --bootstrap."
+            )
         baseline = make_engine(
             engine,  # type: ignore[arg-type]
             spec,

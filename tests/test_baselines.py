@@ -303,3 +303,7 @@ def test_cli_fit_ridge_then_score_and_report(tmp_path):
     )
     result = runner.invoke(app, ["fit", *common, "--engine", "lasso", "--out", str(tmp_path / "x")])
     assert result.exit_code == 1 and "must be one of" in result.output
+    result = runner.invoke(
+        app, ["fit", *common, "--engine", "ridge", "--draws", "100", "--out", str(tmp_path / "x")]
+    )
+    assert result.exit_code == 1 and "--draws set(s) the sampler of --engine bayes" in result.output
