@@ -307,3 +307,26 @@ def test_cli_fit_ridge_then_score_and_report(tmp_path):
         app, ["fit", *common, "--engine", "ridge", "--draws", "100", "--out", str(tmp_path / "x")]
     )
     assert result.exit_code == 1 and "--draws set(s) the sampler of --engine bayes" in result.output
+
+
+@pytest.mark.parametrize("kind", ["cdf", "pdf"])
+def test_weibull_adstock_matches_the_simulator_and_fits(world, kind):
+    from mmmcal.scenario import WeibullAdstockSpec
+
+    truth = WeibullAdstockSpec(kind=kind, lam=2.5, k=1.7, l_max=8, normalize=False)
+    ours = adstock_weights(f"weibull_{kind}", {"shape": 1.7, "scale": 2.5}, 8)
+    np.testing.assert_allclose(ours, truth.raw_weights(), rtol=1e-10, atol=1e-14)
+    spec = ModelSpec.for_world(world, adstock={"family": f"weibull_{kind}", "l_max": 8})
+    model = make_engine("ridge", spec, budget=40, n_bootstrap=5).fit(world.data)
+    assert set(model.hyperparameters_["tv"]) == {"shape", "scale", "alpha", "gamma"}
+
+
+def test_unsupported_specs_are_refused(world):
+    delayed = ModelSpec.for_world(world, adstock={"family": "delayed", "l_max": 8})
+    with pytest.raises(
+        ValueError, match=r"`adstock` family 'delayed' must be one of \['geometric'"
+    ):
+        RidgeMMM(delayed)
+    geo = ModelSpec.for_world(world, geo_column="geo")
+    with pytest.raises(ValueError, match="fits national data; the spec has geo column 'geo'"):
+        BoundedMMM(geo)
