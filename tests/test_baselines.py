@@ -330,3 +330,18 @@ def test_unsupported_specs_are_refused(world):
     geo = ModelSpec.for_world(world, geo_column="geo")
     with pytest.raises(ValueError, match="fits national data; the spec has geo column 'geo'"):
         BoundedMMM(geo)
+
+
+@pytest.mark.slow
+def test_report_mixes_bayesian_and_baseline_fits(fits, small_world, tmp_path):
+    from mmmcal.report import write_report
+
+    uncal, cal, lift = fits
+    ridge = make_engine("ridge", cal.spec, lift, name="ridge_cal", **FAST).fit(small_world.data)
+    page = write_report(
+        [uncal, cal, ridge], tmp_path / "mixed.html", truth=small_world.truth_dict()
+    ).read_text()
+    assert "Prior vs posterior of calibrated channels: calibrated" in page
+    assert "Prior vs posterior of calibrated channels: ridge_cal" not in page
+    assert "Contributions over time: ridge_cal" in page and "max R-hat" in page
+    assert "MAPE.LIFT" in page and "block-bootstrap refits" in page
