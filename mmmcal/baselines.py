@@ -754,13 +754,23 @@ def make_engine(
     ``sampler``) for ``bayes`` and to :class:`RidgeConfig` (``budget``, ``seed``,
     ``n_bootstrap``, ``block_length``, ``z``, ``trend``, ``progress``) otherwise.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"The `engine` {engine!r} must be one of {list(ENGINES)}.")
+    allowed = (
+        ["likelihood", "lift_dist", "sampler"]
+        if engine == "bayes"
+        else list(RidgeConfig.model_fields)
+    )
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"Option(s) {unknown} do not apply to the {engine} engine; its options are {allowed}."
+        )
     if engine == "bayes":
         from mmmcal.fit import CalibratedMMM
 
         return CalibratedMMM(spec, lift, name=name, **options)
     classes = {"ridge": RidgeMMM, "bounded": BoundedMMM}
-    if engine not in classes:
-        raise ValueError(f"The `engine` {engine!r} must be one of {list(ENGINES)}.")
     return classes[engine](spec, lift, config=RidgeConfig(**options), name=name)
 
 

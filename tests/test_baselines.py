@@ -186,6 +186,10 @@ def test_unknown_channel_is_named(spec, tv_lift):
         RidgeMMM(spec, tv_lift.assign(channel="radio"))
     with pytest.raises(ValueError, match=r"`engine` 'lasso' must be one of \['bayes'"):
         make_engine("lasso", spec)
+    with pytest.raises(
+        ValueError, match=r"Option\(s\) \['budget'\] do not apply to the bayes engine"
+    ):
+        make_engine("bayes", spec, budget=100)
 
 
 def test_same_seed_same_fit_other_seed_other_fit(world, spec, tv_lift, ridge):
