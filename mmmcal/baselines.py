@@ -81,7 +81,7 @@ __all__ = [
 ]
 
 ENGINES = ("bayes", "ridge", "bounded")
-_ADSTOCKS = {"geometric": "geometric", "weibull_cdf": "weibull_cdf", "weibull_pdf": "weibull_pdf"}
+_ADSTOCKS = ("geometric", "weibull_cdf", "weibull_pdf")
 # Search ranges (the search runs on [0, 1] and maps linearly); Weibull ``scale`` runs over
 # 0.5 .. l_max periods and the ridge penalty over n * 10**-4 .. n * 10**-1.
 RANGES: dict[str, tuple[float, float]] = {
