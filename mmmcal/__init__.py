@@ -1,5 +1,6 @@
 """mmmcal: calibrate marketing mix models with experiments, and check them against ground truth."""
 
+from mmmcal.baselines import load_fit, make_engine
 from mmmcal.experiments import LiftTestDesign, conversion_lift_test, lift_tests
 from mmmcal.geolift import GeoLiftDesign, causalpy_to_lift_rows, national_rows, run_geolift
 from mmmcal.ingest import IngestResult, ingest, ingest_or_raise
@@ -35,7 +36,9 @@ __all__ = [
     "check_lift_table",
     "conversion_lift_test",
     "get_preset",
+    "make_engine",
     "lift_tests",
+    "load_fit",
     "load_scenario",
     "load_world",
     "preset_names",

@@ -390,19 +390,58 @@ def fit(
     fast: Annotated[
         bool, typer.Option(help="Tiny draws for smoke runs (not for results).")
     ] = False,
+    engine: Annotated[
+        str, typer.Option(help="bayes (pymc-marketing) | ridge (Robyn-style) | bounded")
+    ] = "bayes",
+    budget: Annotated[int, typer.Option(help="ridge/bounded: Nevergrad evaluations.")] = 1000,
+    bootstrap: Annotated[int, typer.Option(help="ridge/bounded: bootstrap resamples.")] = 200,
 ) -> None:
-    """Fit a pymc-marketing MMM to any data, optionally calibrated with a lift table."""
+    """Fit an MMM to any data, optionally calibrated with a lift table.
+
+    ``--engine bayes`` fits a pymc-marketing MMM; ``ridge`` and ``bounded`` are the
+    non-Bayesian baselines of ``mmmcal.baselines`` (the sampler options do not apply).
+    """
     import pandas as pd
 
+    from mmmcal.baselines import ENGINES, make_engine
     from mmmcal.fit import CalibratedMMM
     from mmmcal.lift import read_lift_table
     from mmmcal.model import ModelSpec
 
+    if engine not in ENGINES:
+        raise ValueError(f"The `--engine` {engine!r} must be one of {list(ENGINES)}.")
     spec = ModelSpec.from_yaml(Path(model).read_text())
     if not Path(data).exists():
         raise FileNotFoundError(f"Data file {str(data)!r} does not exist.")
     frame = pd.read_csv(data)
     table = read_lift_table(lift) if lift else None
+    if engine != "bayes":
+        sampler_options = {"--draws": draws, "--tune": tune, "--chains": chains, "--fast": fast}
+        given = [k for k, v in sampler_options.items() if v]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} set(s) the sampler of --engine bayes; the {engine} engine "
+                "has no sampler: use --budget and --bootstrap."
+            )
+        baseline = make_engine(
+            engine,  # type: ignore[arg-type]
+            spec,
+            table,
+            name=name or Path(out).name,
+            budget=budget,
+            n_bootstrap=bootstrap,
+            seed=seed,
+            progress=True,
+        ).fit(frame)
+        d = baseline.diagnostics_
+        mape = "" if d.mape_lift is None else f", MAPE.LIFT {d.mape_lift:.3f}"
+        console.print(
+            f"  {baseline.name} ({engine}): {d.fit_seconds:.1f}s, {d.n_evaluations} evaluations, "
+            f"NRMSE {d.nrmse:.3f}, DECOMP.RSSD {d.decomp_rssd:.3f}{mape}"
+        )
+        baseline.save(out)
+        console.print(f"Saved fit -> {out}/")
+        return
     estimator = CalibratedMMM(
         spec,
         table,
@@ -424,11 +463,11 @@ def score(
     out: Annotated[Path, typer.Option(help="Scorecard JSON to write.")] = Path("scorecard.json"),
 ) -> None:
     """Score fitted models against the ground truth; write scorecard.json."""
-    from mmmcal.fit import CalibratedMMM
+    from mmmcal.baselines import load_fit
     from mmmcal.score import Scorecard
 
     truth_doc = json.loads(Path(truth).read_text()) if truth else None
-    card = Scorecard.from_models([CalibratedMMM.load(f) for f in fit], truth_doc)
+    card = Scorecard.from_models([load_fit(f) for f in fit], truth_doc)
     card.save(out)
     console.print(_scorecard_view(card))
     console.print(f"Scorecard -> {out}")
@@ -446,14 +485,14 @@ def report(
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
 ) -> None:
     """Write a self-contained HTML validation report of one or more fits."""
-    from mmmcal.fit import CalibratedMMM
+    from mmmcal.baselines import load_fit
     from mmmcal.lift import read_lift_table
     from mmmcal.report import write_report
 
     truth_doc = json.loads(Path(truth).read_text()) if truth else None
     table = read_lift_table(lift) if lift else None
     with console.status("Writing report ...", spinner="dots"):
-        models = [CalibratedMMM.load(f) for f in fit]
+        models = [load_fit(f) for f in fit]
         path = write_report(models, out, truth=truth_doc, lift=table, title=title)
     console.print(f"Report -> {path}")
 

@@ -289,6 +289,7 @@ class CalibratedMMM:
         if self.lift is not None:
             self.lift.to_csv(out / "lift.csv", index=False)
         meta = {
+            "engine": "bayes",
             "name": self.name,
             "likelihood": self.likelihood,
             "lift_dist": self.lift_dist,

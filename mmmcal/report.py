@@ -5,6 +5,9 @@ response curves with posterior bands and the tested spend ranges, lift fit (each
 against the model-implied lift), posterior predictive fit with residuals, contributions
 over time, sampler checks in plain language, and prior vs posterior of the tested channels'
 parameters. Truth markers appear only when a ``truth.json`` document is given.
+
+Baseline engines (:mod:`mmmcal.baselines`) share every figure but the prior vs posterior one;
+their bands are bootstrap intervals and their checks describe the hyperparameter search.
 """
 
 from __future__ import annotations
@@ -42,8 +45,50 @@ class Check:
     recommendation: str = ""
 
 
+def _is_bayes(model) -> bool:
+    return isinstance(model, CalibratedMMM)
+
+
+def _baseline_checks(model) -> list[Check]:
+    """Plain-language checks of a baseline engine's search (no sampler to check)."""
+    d = model.diagnostics_
+    checks = [
+        Check(
+            model.name,
+            "search",
+            "PASS" if d.ok else "FAIL",
+            f"Nevergrad evaluated {d.n_evaluations} hyperparameter sets; the pick from the "
+            f"Pareto front ({d.n_pareto} sets) has NRMSE {d.nrmse:.3f} and DECOMP.RSSD "
+            f"{d.decomp_rssd:.3f}.",
+        ),
+        Check(
+            model.name,
+            "intervals",
+            "REVIEW",
+            f"Intervals come from {d.n_bootstrap} block-bootstrap refits at the selected "
+            "hyperparameters; they ignore the hyperparameters' uncertainty.",
+            "Read them as lower bounds on the uncertainty, not as posterior intervals.",
+        ),
+    ]
+    if d.mape_lift is not None:
+        good = d.mape_lift <= 0.1
+        checks.append(
+            Check(
+                model.name,
+                "lift fit",
+                "PASS" if good else "REVIEW",
+                f"The model-implied lifts miss the tests by {100 * d.mape_lift:.1f}% on average "
+                "(MAPE.LIFT).",
+                "" if good else "Raise the search budget, or check the tests against each other.",
+            )
+        )
+    return checks
+
+
 def diagnostic_checks(model: CalibratedMMM) -> list[Check]:
-    """Plain-language checks of one fit's sampler diagnostics."""
+    """Plain-language checks of one fit's sampler diagnostics (a baseline's search)."""
+    if not _is_bayes(model):
+        return _baseline_checks(model)
     d = model.diagnostics_
     checks = []
     if d.divergences == 0:
@@ -142,8 +187,12 @@ def response_draws(model: CalibratedMMM, spend: np.ndarray) -> np.ndarray:
 
     Returns (sample, grid, channel); ``spend`` is (grid, channel). National models only
     use one scale per channel (geo models: the largest geo scale, an approximation).
+    Baseline engines: their fitted curve per bootstrap draw.
     """
     from pytensor.xtensor import as_xtensor
+
+    if not _is_bayes(model):
+        return model.response_draws(spend)
 
     mmm = model.mmm_
     cs, ts = _scales(model)
@@ -291,12 +340,15 @@ def implied_lift_draws(model: CalibratedMMM, lift: pd.DataFrame) -> np.ndarray:
 
     Rows with a window use mmmcal's window lift (the model's adstock and saturation over
     the test window); rows without one the steady-state curve difference. National models.
+    Baseline engines: the same lift per bootstrap draw.
     """
     import pytensor
     from pytensor.xtensor import xtensor
 
     from mmmcal.calibrate import WindowLiftTerm, split_rows, window_lift_expression
 
+    if not _is_bayes(model):
+        return model.implied_lift_draws(lift)
     mmm = model.mmm_
     channels = list(model.spec.channel_columns)
     dates = pd.DatetimeIndex(pd.to_datetime(model.data_.X[model.spec.date_column]).unique())
@@ -376,6 +428,8 @@ def _fig_lift(models: list[CalibratedMMM], lift: pd.DataFrame, has_truth: bool) 
 
 def _mu_draws(model: CalibratedMMM) -> np.ndarray:
     """Posterior draws of the expected target per date (target units), (sample, date)."""
+    if not _is_bayes(model):
+        return model.mu_draws()
     post_vars = model.idata_.posterior
     _, ts = _scales(model)
     total = _thin(model, "channel_contribution").sum("channel")
@@ -408,9 +462,13 @@ def _fig_fit(models: list[CalibratedMMM], mu_draws: dict[str, np.ndarray]) -> st
     rng = np.random.default_rng(0)
     for j, model in enumerate(models):
         mu = mu_draws[model.name]
-        sigma = (
-            _thin(model, "y_sigma").to_numpy().reshape(len(mu), -1).sum(axis=1) * _scales(model)[1]
-        )
+        if _is_bayes(model):
+            sigma = (
+                _thin(model, "y_sigma").to_numpy().reshape(len(mu), -1).sum(axis=1)
+                * _scales(model)[1]
+            )
+        else:
+            sigma = np.full(len(mu), model.residual_sd())
         pred = mu + rng.standard_normal(mu.shape) * sigma[:, None]
         lo, hi = _hdi(pred)
         color = PALETTE[j % len(PALETTE)]
@@ -565,6 +623,25 @@ def _scorecard_html(card: Scorecard, has_truth: bool) -> str:
 
 
 def _diagnostics_html(models: list[CalibratedMMM]) -> str:
+    baselines = [m for m in models if not _is_bayes(m)]
+    models = [m for m in models if _is_bayes(m)]
+    extra = ""
+    if baselines:
+        brows = "".join(
+            f"<tr><td class='l'>{html.escape(m.name)}</td><td class='l'>{m.diagnostics_.engine}</td>"
+            f"<td>{m.diagnostics_.n_evaluations}</td><td>{m.diagnostics_.nrmse:.3f}</td>"
+            f"<td>{m.diagnostics_.decomp_rssd:.3f}</td>"
+            f"<td>{'' if m.diagnostics_.mape_lift is None else f'{m.diagnostics_.mape_lift:.3f}'}</td>"
+            f"<td>{m.diagnostics_.n_bootstrap}</td><td>{m.diagnostics_.fit_seconds:.0f}</td></tr>"
+            for m in baselines
+        )
+        extra = (
+            "<table><tr><th class='l'>model</th><th class='l'>engine</th><th>evaluations</th>"
+            "<th>NRMSE</th><th>DECOMP.RSSD</th><th>MAPE.LIFT</th><th>bootstrap draws</th>"
+            f"<th>fit seconds</th></tr>{brows}</table>"
+        )
+    if not models:
+        return extra
     rows = "".join(
         f"<tr><td class='l'>{html.escape(m.name)}</td><td>{m.diagnostics_.divergences}</td>"
         f"<td>{m.diagnostics_.max_rhat:.3f}</td><td>{m.diagnostics_.min_ess_bulk:.0f}</td>"
@@ -574,7 +651,7 @@ def _diagnostics_html(models: list[CalibratedMMM]) -> str:
     return (
         "<table><tr><th class='l'>model</th><th>divergences</th><th>max R-hat</th>"
         f"<th>min bulk ESS</th><th>chains x draws</th><th>fit seconds</th></tr>{rows}</table>"
-    )
+    ) + extra
 
 
 def write_report(
@@ -641,7 +718,7 @@ def write_report(
                 "note": "",
             }
         )
-    for m in models:
+    for m in filter(_is_bayes, models):
         tested = [] if m.lift is None else list(dict.fromkeys(m.lift["channel"]))
         png = _fig_prior_posterior(m, tested)
         if png:

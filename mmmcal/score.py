@@ -11,14 +11,28 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from mmmcal.fit import CalibratedMMM
+__all__ = ["ChannelScore", "FittedModel", "ModelScore", "Scorecard", "score_model"]
 
-__all__ = ["ChannelScore", "ModelScore", "Scorecard", "score_model"]
+
+class FittedModel(Protocol):
+    """What a scorecard needs of a fit: ``CalibratedMMM`` and the baseline engines."""
+
+    name: str
+    spec: Any
+    lift: pd.DataFrame | None
+    diagnostics_: Any
+
+    def channel_contributions(self) -> Any: ...
+
+    def target_total(self) -> float: ...
+
+    def spend_totals(self) -> pd.Series: ...
+
 
 HDI_PROB = 0.9
 
@@ -94,7 +108,7 @@ class ModelScore:
         }
 
 
-def score_model(model: CalibratedMMM, truth: dict[str, Any] | None = None) -> ModelScore:
+def score_model(model: FittedModel, truth: dict[str, Any] | None = None) -> ModelScore:
     """Score a fitted model against ``truth`` (a ``truth.json`` document) if given."""
     contributions = model.channel_contributions()  # chain, draw, date, channel
     totals = (
@@ -135,7 +149,7 @@ class Scorecard:
 
     @classmethod
     def from_models(
-        cls, models: list[CalibratedMMM], truth: dict[str, Any] | None = None
+        cls, models: list[FittedModel], truth: dict[str, Any] | None = None
     ) -> Scorecard:
         names = [m.name for m in models]
         dup = sorted({n for n in names if names.count(n) > 1})
