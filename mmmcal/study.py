@@ -634,14 +634,24 @@ class _Progress:
 
 
 def load_cells(out_dir: str | Path) -> pd.DataFrame:
-    """All finished cells of a study directory, one row per cell x channel."""
+    """All finished cells of a study directory, one row per cell x channel, in study order."""
     files = sorted((Path(out_dir) / "cells").glob("*.parquet"))
     if not files:
         raise StudyError(
             f"{out_dir} has no finished cells (expected {Path(out_dir) / 'cells'}/*.parquet); "
             "run `mmmcal study run` first."
         )
-    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    cells = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    saved = Path(out_dir) / "study.yaml"
+    if saved.exists():  # the study's order: scenario, seed, arm as listed
+        order = {
+            (c.scenario, c.seed, c.arm): i
+            for i, c in enumerate(Study.from_dict(yaml.safe_load(saved.read_text())).cells())
+        }
+        keys = zip(cells["scenario"], cells["seed"], cells["arm"], strict=True)
+        rank = [order.get(k, len(order)) for k in keys]
+        cells = cells.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
+    return cells
 
 
 # name -> (column, statistic); errors are medians, coverage is a mean of 0/1.
@@ -726,7 +736,8 @@ def summarize_cells(cells: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -
         )
         out.append((arm, role, metric, est, lo, hi, part["world"].nunique()))
 
-    for arm in dict.fromkeys(frame["arm"]):
+    arms = dict.fromkeys([UNCALIBRATED, *frame["arm"]])
+    for arm in [a for a in arms if (frame["arm"] == a).any()]:
         rows = frame[frame["arm"] == arm]
         for role, part in _roles(rows, arm):
             for metric, (column, stat) in _METRICS.items():
@@ -767,14 +778,10 @@ def _forest(summary: pd.DataFrame, metrics: list[tuple[str, str]], ref: float, r
         part = summary[summary["metric"] == metric].iloc[::-1]
         y = np.arange(len(part))
         colors = [PALETTE[("all", "tested", "untested").index(r)] for r in part["role"]]
-        ax.errorbar(
-            part["estimate"],
-            y,
-            xerr=[part["estimate"] - part["lo"], part["hi"] - part["estimate"]],
-            fmt="none",
-            ecolor=colors,
-            capsize=3,
-        )
+        for yi, (est, lo, hi), color in zip(
+            y, part[["estimate", "lo", "hi"]].to_numpy(), colors, strict=True
+        ):
+            ax.errorbar(est, yi, xerr=[[est - lo], [hi - est]], fmt="none", ecolor=color, capsize=3)
         ax.scatter(part["estimate"], y, c=colors, zorder=3)
         ax.axvline(ref, color="#888", ls="--", lw=1, label=ref_label)
         ax.set_yticks(y, [f"{a} ({r})" for a, r in zip(part["arm"], part["role"], strict=True)])
