@@ -559,7 +559,14 @@ def study_run(
     from mmmcal.study import load_study, run_study
 
     spec = load_study(study)
-    run = run_study(spec, out, workers=workers, scheduler=scheduler, progress=True)
+    try:
+        run = run_study(spec, out, workers=workers, scheduler=scheduler, progress=True)
+    except KeyboardInterrupt:
+        err_console.print(
+            f"Interrupted. Finished cells are kept in {out}/cells/; "
+            "run the same command again to resume."
+        )
+        raise typer.Exit(130) from None
     console.print(
         f"{len(run.finished)} cells finished, {run.already_done} already done, "
         f"{len(run.failed)} failed, of {run.total}; {run.wall_seconds:.0f}s -> {out}/cells/"
