@@ -196,6 +196,10 @@ class Arm(_Frozen):
         calibrated = bool(self.tests or self.geolift)
         if not calibrated and (self.bias != 0 or self.sigma_factor != 1):
             raise ValueError(f"arm {self.name!r} has no tests, so `bias`/`sigma_factor` do nothing")
+        if self.lift_dist == "gamma" and self.likelihood != "steady_state":
+            raise ValueError(
+                "`lift_dist: gamma` needs `likelihood: steady_state` (study tests have windows)"
+            )
         if self.name == UNCALIBRATED and calibrated:
             raise ValueError("the arm `uncalibrated` must have no `tests` and no `geolift`")
         if self.name == UNCALIBRATED and self.scenarios is not None:
@@ -227,7 +231,7 @@ class Study(_Frozen):
     model: dict[str, Any] = Field(
         default_factory=dict, description="changes to ModelSpec.for_world, e.g. yearly_seasonality"
     )
-    arms: tuple[Arm, ...] = Field(min_length=2)
+    arms: tuple[Arm, ...] = Field(min_length=1)
 
     @field_validator("scenarios", mode="before")
     @classmethod
@@ -251,6 +255,8 @@ class Study(_Frozen):
         problems += [f"scenarios: label {x!r} is repeated" for x in _repeated(labels)]
         names = [a.name for a in self.arms]
         problems += [f"arms: name {x!r} is repeated" for x in _repeated(names)]
+        if len(names) < 2:
+            problems.append("arms: a study compares `uncalibrated` with at least one other arm")
         if UNCALIBRATED not in names:
             problems.append(
                 "arms: an arm named `uncalibrated` (no tests) is required: the summary's paired "

@@ -88,6 +88,18 @@ BAD = {
         lambda d: d["arms"][1].update(engine="ridge"),
         "arms.1.engine: The `engine` 'ridge' must be one of ['bayes']",
     ),
+    "gamma with window tests": (
+        lambda d: d["arms"][1].update(lift_dist="gamma"),
+        "arms.1: `lift_dist: gamma` needs `likelihood: steady_state`",
+    ),
+    "only one arm": (
+        lambda d: d.update(arms=[{"name": "uncalibrated"}]),
+        "arms: a study compares `uncalibrated` with at least one other arm",
+    ),
+    "seed range typo": (
+        lambda d: d.update(seeds={"start": 0, "cont": 3}),
+        "seeds.SeedRange.cont: unknown field (check the spelling)",
+    ),
     "repeated seeds": (
         lambda d: d.update(seeds=[1, 1]),
         "seeds: give distinct non-negative seeds",
