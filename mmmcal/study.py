@@ -535,7 +535,8 @@ def run_study(
     (``tcp://host:8786``; its workers need the same mmmcal installed). Workers stay alive
     across cells. Finished cells are written by this process, atomically, to
     ``out_dir/cells/<cell_id>.parquet``; cells already there are skipped. A cell that raises
-    is recorded in ``out_dir/failed/<cell_id>.txt`` and retried by the next run.
+    is recorded in ``out_dir/failed/<cell_id>.txt`` and retried by the next run. Run one
+    runner per directory at a time.
     """
     if workers is not None and workers < 1:
         raise StudyError(f"--workers must be at least 1, got {workers}.")
@@ -552,7 +553,7 @@ def run_study(
             for cell in todo:
                 try:
                     frame = run_cell(study, cell)
-                except Exception as err:  # noqa: BLE001 - recorded, retried on the next run
+                except Exception as err:  # recorded; retried by the next run
                     _record_failure(out, cell, err, run)
                 else:
                     _write_cell(out, cell, frame)
@@ -590,7 +591,7 @@ def _run_dask(study, todo, out, run, bar, *, workers, scheduler) -> None:
             cell = futures[future]
             try:
                 frame = future.result()
-            except Exception as err:  # noqa: BLE001 - recorded, retried on the next run
+            except Exception as err:  # recorded; retried by the next run
                 _record_failure(out, cell, err, run)
             else:
                 _write_cell(out, cell, frame)
