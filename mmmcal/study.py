@@ -109,11 +109,16 @@ _LABEL = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
 class ScenarioEntry(_Frozen):
-    """A scenario preset, optionally with top-level fields replaced (e.g. ``n_periods``)."""
+    """A scenario preset, optionally with top-level fields replaced (e.g. ``n_periods``).
+
+    ``model`` changes the study's model spec for this scenario's worlds (e.g. more adstock
+    lags for a slow channel); it is merged over the study's ``model``.
+    """
 
     preset: str
     name: str | None = Field(None, pattern=_LABEL, description="label (default: the preset)")
     overrides: dict[str, Any] = Field(default_factory=dict)
+    model: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _buildable(self) -> ScenarioEntry:
@@ -263,10 +268,12 @@ class Study(_Frozen):
                 "differences compare every arm with it"
             )
         built = {s.label: s.build() for s in self.scenarios}
-        try:
-            ModelSpec.for_world(types.SimpleNamespace(scenario=built[labels[0]]), **self.model)
-        except ScenarioError as err:
-            problems.append(f"model: {err}")
+        for i, entry in enumerate(self.scenarios):
+            try:
+                self.model_spec(types.SimpleNamespace(scenario=built[entry.label]), entry.label)
+            except ScenarioError as err:
+                where = f"scenarios.{i}.model" if entry.model else "model"
+                problems.append(f"{where}: " + str(err).replace("\n", "\n    "))
         for i, arm in enumerate(self.arms):
             for label in arm.scenarios or ():
                 if label not in built:
@@ -311,6 +318,11 @@ class Study(_Frozen):
             if s.label == label:
                 return s.build()
         raise KeyError(f"Unknown scenario {label!r}; the study has {self.scenario_labels}.")
+
+    def model_spec(self, world: World, label: str) -> ModelSpec:
+        """The model spec fitted to ``world`` of scenario ``label``."""
+        entry = next(s for s in self.scenarios if s.label == label)
+        return ModelSpec.for_world(world, **{**self.model, **entry.model})
 
     @property
     def scenario_labels(self) -> list[str]:
@@ -397,7 +409,7 @@ def run_cell(study: Study, cell: Cell) -> pd.DataFrame:
     arm = study.arm(cell.arm)
     world = simulate(study.scenario(cell.scenario), cell.seed)
     lift = arm_lift_table(arm, world, cell.seed)
-    spec = ModelSpec.for_world(world, **study.model)
+    spec = study.model_spec(world, cell.scenario)
     truth = world.truth_dict()
     score = ENGINES[arm.engine](
         spec,

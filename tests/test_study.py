@@ -100,6 +100,10 @@ BAD = {
         lambda d: d.update(seeds={"start": 0, "cont": 3}),
         "seeds.SeedRange.cont: unknown field (check the spelling)",
     ),
+    "bad model change": (
+        lambda d: d["scenarios"][0].update(model={"adstock": {"family": "geometrc"}}),
+        "scenarios.0.model: Invalid model spec",
+    ),
     "repeated seeds": (
         lambda d: d.update(seeds=[1, 1]),
         "seeds: give distinct non-negative seeds",
