@@ -222,6 +222,24 @@ def test_a_failing_cell_is_recorded_and_retried(tmp_path, monkeypatch):
     assert not (tmp_path / "failed" / f"{bad}.txt").exists()
 
 
+def test_cli_run_reports_finished_and_failed_cells(tmp_path, monkeypatch):
+    def one_fails(study, cell):
+        if cell.arm == "tv_one_test" and cell.seed == 0:
+            raise RuntimeError("stuck chain")
+        return _fake_cell(study, cell)
+
+    monkeypatch.setattr(study_mod, "run_cell", one_fails)
+    args = ["study", "run", str(SMOKE), "--out", str(tmp_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "3 cells finished, 0 already done, 1 failed, of 4" in result.output
+    assert "reference-short__s00000__tv_one_test: RuntimeError: stuck chain" in result.output
+    monkeypatch.setattr(study_mod, "run_cell", _fake_cell)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "1 cells finished, 3 already done, 0 failed, of 4" in result.output
+
+
 @pytest.fixture(scope="module")
 def smoke_runs(tmp_path_factory):
     """The smoke study fitted for real, in this process and on a 2-worker Dask cluster."""
