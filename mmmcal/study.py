@@ -499,7 +499,8 @@ def _prepare_dir(study: Study, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     saved = out / "study.yaml"
     text = study.to_yaml()
-    if saved.exists():
+    cells = out / "cells"
+    if saved.exists() and any(cells.glob("*.parquet")):
         try:
             previous = Study.from_dict(yaml.safe_load(saved.read_text()))
         except StudyError:
@@ -509,9 +510,7 @@ def _prepare_dir(study: Study, out: Path) -> Path:
                 f"{out} holds results of a different study ({saved} differs from this study "
                 "file); resume only with the same study, or choose another --out."
             )
-    else:
-        saved.write_text(text)
-    cells = out / "cells"
+    saved.write_text(text)
     cells.mkdir(exist_ok=True)
     shutil.rmtree(out / "tmp", ignore_errors=True)  # half-written cells of an interrupted run
     (out / "tmp").mkdir()
@@ -547,16 +546,17 @@ def run_study(
     (``tcp://host:8786``; its workers need the same mmmcal installed). Workers stay alive
     across cells. Finished cells are written by this process, atomically, to
     ``out_dir/cells/<cell_id>.parquet``; cells already there are skipped. A cell that raises
-    is recorded in ``out_dir/failed/<cell_id>.txt`` and retried by the next run. Run one
-    runner per directory at a time.
+    is recorded in ``out_dir/failed/<cell_id>.txt`` and retried by the next run. A directory
+    holding finished cells of a different study is refused. Run one runner per directory at
+    a time.
     """
     if workers is not None and workers < 1:
         raise StudyError(f"--workers must be at least 1, got {workers}.")
     if workers is not None and scheduler is not None:
         raise StudyError("Give --workers (a local Dask cluster) or --scheduler, not both.")
+    preflight(study)
     out = Path(out_dir)
     cells_dir = _prepare_dir(study, out)
-    preflight(study)
     todo = [c for c in study.cells() if not (cells_dir / f"{c.id}.parquet").exists()]
     run = StudyRun(out, total=len(study.cells()), already_done=len(study.cells()) - len(todo))
     start = time.perf_counter()
