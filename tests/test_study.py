@@ -244,6 +244,22 @@ def test_cli_run_reports_finished_and_failed_cells(tmp_path, monkeypatch):
     assert "1 cells finished, 3 already done, 0 failed, of 4" in result.output
 
 
+def test_run_on_an_existing_dask_cluster(tmp_path, monkeypatch):
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(study_mod, "run_cell", _fake_cell)
+    study = load_study(SMOKE)
+    with LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster:
+        run = run_study(study, tmp_path, scheduler=cluster.scheduler_address, progress=False)
+    assert sorted(run.finished) == sorted(c.id for c in study.cells()) and run.failed == {}
+    expected = pd.concat([_fake_cell(study, c) for c in study.cells()], ignore_index=True)
+    pd.testing.assert_frame_equal(load_cells(tmp_path), expected)
+    with pytest.raises(StudyError, match="not both"):
+        run_study(study, tmp_path, workers=2, scheduler=cluster.scheduler_address)
+    with pytest.raises(StudyError, match="--workers must be at least 1"):
+        run_study(study, tmp_path, workers=0)
+
+
 @pytest.fixture(scope="module")
 def smoke_runs(tmp_path_factory):
     """The smoke study fitted for real, in this process and on a 2-worker Dask cluster."""
