@@ -573,6 +573,7 @@ def run_study(
                 bar.advance(cell)
         elif todo:
             _run_dask(study, todo, out, run, bar, workers=workers, scheduler=scheduler)
+    shutil.rmtree(out / "tmp")
     run.wall_seconds = round(time.perf_counter() - start, 3)
     return run
 
