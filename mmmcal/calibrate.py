@@ -228,10 +228,12 @@ def window_lift_expression(adstock, saturation, params: dict, term: WindowLiftTe
         **{p: as_xtensor(v, dims=("lift_row",)) for p, v in ad_params.items()},
     )
     w = weights.transpose("lift_row", "lift_lag").values  # (rows, l_max)
-    cw = pt.concatenate([pt.zeros((n_rows, 1)), pt.cumsum(w, axis=1)], axis=1)  # (rows, l_max+1)
-    rows = np.arange(n_rows)[:, None]
-    increment = cw[rows, term.hi] - cw[rows, term.lo]  # (rows, horizon)
-    base = term.x[:, None] * cw[:, l_max][:, None]
+    # Extra adstocked spend at step t: delta_x * sum of the weights of lags lo[t]..hi[t]-1,
+    # written as a product with a constant 0/1 mask (cheaper to compile than gathers).
+    lags = np.arange(l_max)[None, :, None]
+    in_window = (lags >= term.lo[:, None, :]) & (lags < term.hi[:, None, :])
+    increment = (w[:, :, None] * in_window.astype(float)).sum(axis=1)  # (rows, horizon)
+    base = term.x[:, None] * w.sum(axis=1)[:, None]
     treated = base + term.delta_x[:, None] * increment
     sat_params = {
         p: as_xtensor(_select(params[v], term, ()), dims=("lift_row",))

@@ -27,9 +27,16 @@ _state = {"debug": False}
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
 ) -> None:
     _state["debug"] = debug or bool(os.environ.get("MMMCAL_DEBUG"))
+    if ctx.invoked_subcommand != "study":
+        # One-off fits compile every model once: numba's lowest optimisation level compiles
+        # nutpie's sampler in about half the time for gradients about 1.5x slower, a net
+        # gain (benchmarks/fit_speed.py). Studies re-use compiled models and keep numba's
+        # default. Numba reads this when first imported, which happens after this point.
+        os.environ.setdefault("NUMBA_OPT", "0")
 
 
 def _friendly(func):

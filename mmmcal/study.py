@@ -93,9 +93,27 @@ def _fit_bayes(
     return score_model(model, truth)
 
 
+def _fit_baseline(engine: str) -> Callable[..., ModelScore]:
+    """A fit function for a non-Bayesian engine of :mod:`mmmcal.baselines`."""
+
+    def fit(spec, data, lift, *, arm: Arm, sampler: SamplerConfig, truth) -> ModelScore:
+        from mmmcal.baselines import make_engine
+
+        options = {"seed": sampler.seed, **arm.options}
+        model = make_engine(engine, spec, lift, name=arm.name, **options).fit(data)
+        return score_model(model, truth)
+
+    return fit
+
+
 #: Fitting engines by name: ``f(spec, data, lift, *, arm, sampler, truth) -> ModelScore``.
-#: Another engine (a non-Bayesian baseline) is added by adding an entry here.
-ENGINES: dict[str, Callable[..., ModelScore]] = {"bayes": _fit_bayes}
+#: ``ridge`` and ``bounded`` are the baselines of :mod:`mmmcal.baselines`; the cell's seed
+#: seeds their search and bootstrap as it seeds the sampler.
+ENGINES: dict[str, Callable[..., ModelScore]] = {
+    "bayes": _fit_bayes,
+    "ridge": _fit_baseline("ridge"),
+    "bounded": _fit_baseline("bounded"),
+}
 
 
 # --------------------------------------------------------------------------- the study spec
@@ -184,6 +202,10 @@ class Arm(_Frozen):
     scenarios: tuple[str, ...] | None = Field(
         None, description="scenario labels this arm runs on (default: all)"
     )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="engine settings of ridge/bounded arms, e.g. {budget: 1000, n_bootstrap: 200}",
+    )
 
     @field_validator("engine")
     @classmethod
@@ -205,6 +227,19 @@ class Arm(_Frozen):
             raise ValueError(
                 "`lift_dist: gamma` needs `likelihood: steady_state` (study tests have windows)"
             )
+        if self.options:
+            from mmmcal.baselines import RidgeConfig
+
+            if self.engine == "bayes":
+                raise ValueError("`options` apply to ridge/bounded arms; bayes arms use `sampler`")
+            allowed = set(RidgeConfig.model_fields) - {"seed", "progress"}
+            unknown = sorted(set(self.options) - allowed)
+            if unknown:
+                raise ValueError(
+                    f"`options` {unknown} are not settings of the {self.engine} engine; "
+                    f"use {sorted(allowed)} "
+                    "(the seed is the cell's)"
+                )
         if self.name == UNCALIBRATED and calibrated:
             raise ValueError("the arm `uncalibrated` must have no `tests` and no `geolift`")
         if self.name == UNCALIBRATED and self.scenarios is not None:

@@ -17,6 +17,7 @@ from mmmcal.study import (
     StudyError,
     load_cells,
     load_study,
+    run_cell,
     run_study,
     summarize_cells,
     write_summary,
@@ -47,6 +48,19 @@ def test_committed_studies_load():
     assert {"uncalibrated", "tv_one_test", "one_test_per_channel", "tv_biased"} <= {
         a.name for a in full.arms
     }
+
+
+def test_a_ridge_arm_runs_seeded_by_the_cell(tmp_path):
+    data = _smoke_dict()
+    data["arms"][1].update(engine="ridge", options={"budget": 30, "n_bootstrap": 10})
+    study = Study.from_dict(data)
+    cell = study.cells()[1]
+    first = run_cell(study, cell).drop(columns=list(RUN_COLUMNS))
+    again = run_cell(study, cell).drop(columns=list(RUN_COLUMNS))
+    pd.testing.assert_frame_equal(first, again)
+    assert set(first["engine"]) == {"ridge"}
+    assert first.loc[first["channel"] == "tv", "tested"].item()
+    assert np.isfinite(first["share_mean"]).all() and (first["share_hi"] > first["share_lo"]).all()
 
 
 def _bad(change) -> dict:
@@ -85,8 +99,16 @@ BAD = {
         "sampler.sampler: Input should be 'nutpie', 'pymc', 'numpyro' or 'blackjax'",
     ),
     "unknown engine": (
-        lambda d: d["arms"][1].update(engine="ridge"),
-        "arms.1.engine: The `engine` 'ridge' must be one of ['bayes']",
+        lambda d: d["arms"][1].update(engine="robyn"),
+        "arms.1.engine: The `engine` 'robyn' must be one of ['bayes', 'bounded', 'ridge']",
+    ),
+    "ridge option typo": (
+        lambda d: d["arms"][1].update(engine="ridge", options={"budjet": 100}),
+        "arms.1: `options` ['budjet'] are not settings of the ridge engine",
+    ),
+    "options on a bayes arm": (
+        lambda d: d["arms"][1].update(options={"budget": 100}),
+        "arms.1: `options` apply to ridge/bounded arms",
     ),
     "gamma with window tests": (
         lambda d: d["arms"][1].update(lift_dist="gamma"),
