@@ -34,11 +34,12 @@ Objectives (all minimised):
 Pareto rule: every evaluation is recorded; among the non-dominated ones, each objective is
 min-max normalised over the front and the candidate closest (Euclidean) to the origin wins.
 
-Bounds rule (``bounded``): a row bounds its channel's coefficient to
-``[(delta_y - z sigma) / g, (delta_y + z sigma) / g]`` (``z = 1.96`` by default; sorted when
-``g < 0``, e.g. a go-dark test), intersected over the channel's rows and with ``beta >= 0``.
-An empty intersection, a row whose spend change has no modelled response (``g = 0``) or an
-unknown channel is an error naming the rows.
+Bounds rule (``bounded``): a row measures ``beta * g`` (``g``: its modelled lift per unit
+coefficient), so it estimates ``beta`` as ``delta_y / g`` with standard error
+``sigma / |g|``. A channel's rows (the weeks of one test, or several tests) are combined by
+precision weighting, and its coefficient is bounded to ``estimate +/- z se`` (``z = 1.96`` by
+default) and ``beta >= 0``. A bound entirely below zero, a row whose spend change has no
+modelled response (``g = 0``) or an unknown channel is an error naming the rows.
 
 Use: ``make_engine("ridge", spec, lift, budget=1000, seed=0).fit(data)`` returns the fitted
 estimator; a study runner maps an arm's ``engine: bayes|ridge|bounded`` (plus its options) to
@@ -634,7 +635,6 @@ class BoundedMMM(RidgeMMM):
         rows = self._rows
         z = self.config.z
         out: dict[str, tuple[float, float]] = {}
-        table = self.lift.reset_index(drop=True)
         for k, c in enumerate(self.channels):
             idx = np.flatnonzero(rows.channel_idx == k)
             if not len(idx):
@@ -646,29 +646,18 @@ class BoundedMMM(RidgeMMM):
                     "response at the selected transforms, so no coefficient bound follows. "
                     "Check x/delta_x, or drop the rows."
                 )
-            ends = np.sort(
-                np.stack(
-                    [
-                        rows.delta_y[idx] - z * rows.sigma[idx],
-                        rows.delta_y[idx] + z * rows.sigma[idx],
-                    ]
-                )
-                / g[idx],
-                axis=0,
-            )
-            lo, hi = max(0.0, float(ends[0].max())), float(ends[1].min())
-            if lo > hi:
-                intervals = {
-                    str(table.loc[i, "test_id"]) if "test_id" in table else int(i): (
-                        round(float(a), 4),
-                        round(float(b), 4),
-                    )
-                    for i, a, b in zip(idx, ends[0], ends[1], strict=True)
-                }
+            # Each row measures beta * g: beta_i = delta_y / g with se sigma / |g|. The rows of a
+            # channel are combined by precision weighting (their joint Gaussian likelihood),
+            # so weekly rows of one test, or several tests, tighten the bound together.
+            b_i = rows.delta_y[idx] / g[idx]
+            w_i = (g[idx] / rows.sigma[idx]) ** 2
+            estimate, se = float(np.sum(w_i * b_i) / np.sum(w_i)), float(np.sum(w_i) ** -0.5)
+            lo, hi = max(0.0, estimate - z * se), estimate + z * se
+            if hi <= 0:
                 raise ValueError(
-                    f"The lift tests on {c} imply coefficient intervals {intervals} (and >= 0) "
-                    "with no common value: the tests disagree with each other or with the "
-                    "model's curve. Raise `z`, check the tests, or fit --engine ridge."
+                    f"The lift tests on {c} imply a coefficient of {estimate:.4g} "
+                    f"(+/- {z:g} x {se:.3g}), below zero, but media coefficients are >= 0: "
+                    "check the sign of delta_y and delta_x, or fit --engine ridge."
                 )
             out[c] = (lo, hi)
         return out

@@ -161,18 +161,29 @@ def test_bounded_coefficient_lies_within_the_lift_bounds(bounded, tv_lift):
     assert set(bounded.bounds_) == {"tv"}
 
 
-def test_disagreeing_tests_leave_no_feasible_bound(world, spec):
+def test_weekly_rows_combine_into_one_precision_weighted_bound(world, spec):
     weekly = conversion_lift_test(
         world, LiftTestDesign(channel="tv", n_periods=4, switch_on=True, report="per_period"), 0
     )
+    # Weeks that disagree (0.2x and 3x the truth) still give one bound, weighted by precision.
     weekly = weekly.assign(
         delta_y=weekly["true_delta_y"] * np.array([0.2, 3.0, 1.0, 1.0]),
-        sigma=weekly["true_delta_y"] * 0.01,
+        sigma=weekly["true_delta_y"] * np.array([0.5, 0.5, 0.05, 0.05]),
     )
-    with pytest.raises(
-        ValueError, match=r"lift tests on tv imply coefficient intervals .* no common"
-    ):
-        BoundedMMM(spec, weekly, config=_config()).fit(world.data)
+    fit = BoundedMMM(spec, weekly, config=_config()).fit(world.data)
+    g = fit._rows.unit_lift(*fit._curve)
+    b, w = weekly["delta_y"].to_numpy() / g, (g / weekly["sigma"].to_numpy()) ** 2
+    estimate, se = np.sum(w * b) / np.sum(w), np.sum(w) ** -0.5
+    z = fit.config.z
+    assert fit.bounds_["tv"] == pytest.approx((max(0.0, estimate - z * se), estimate + z * se))
+    # The precise weeks dominate: the bound sits near their coefficient, not the noisy ones'.
+    assert fit.bounds_["tv"][0] <= b[2:].mean() <= fit.bounds_["tv"][1]
+
+
+def test_a_negative_lift_cannot_bound_a_nonnegative_coefficient(world, spec, tv_lift):
+    negative = tv_lift.assign(delta_y=-tv_lift["delta_y"])
+    with pytest.raises(ValueError, match=r"lift tests on tv imply a coefficient of -.* below zero"):
+        BoundedMMM(spec, negative, config=_config()).fit(world.data)
 
 
 def test_a_test_without_modelled_response_cannot_bound(world, spec, tv_lift):
