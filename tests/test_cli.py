@@ -130,7 +130,7 @@ def test_fit_and_score_on_csv_files(tmp_path):
             "--draws",
             "50",
             "--tune",
-            "100",
+            "300",
             "--chains",
             "1",
         ],
