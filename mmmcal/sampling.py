@@ -57,20 +57,16 @@ class SampleTimes:
     reused: bool
 
 
-def _shared_values(model) -> dict[str, np.ndarray]:
-    """Current values of the model's data and mutable dimension lengths, by name."""
-    values = {v.name: v.get_value() for v in model.data_vars}
-    for name, length in model.dim_lengths.items():
-        if hasattr(length, "get_value"):
-            values[name] = length.get_value()
-    return values
-
-
-def _set_shared_values(model, values: dict[str, np.ndarray]) -> None:
+def _shared_variables(model) -> dict[str, Any]:
+    """The model's data and mutable dimension lengths (shared variables), by name."""
     shared = {v.name: v for v in model.data_vars}
-    shared.update({k: v for k, v in model.dim_lengths.items() if hasattr(v, "set_value")})
-    for name, var in shared.items():
-        var.set_value(values[name])
+    shared.update({k: v for k, v in model.dim_lengths.items() if hasattr(v, "get_value")})
+    return shared
+
+
+def _shared_values(model) -> dict[str, np.ndarray]:
+    """Current values of :func:`_shared_variables`."""
+    return {name: var.get_value() for name, var in _shared_variables(model).items()}
 
 
 def _compile(model, free: list[str]) -> _Compiled:
@@ -79,10 +75,10 @@ def _compile(model, free: list[str]) -> _Compiled:
     return _Compiled(model=model, sampler=nutpie.compile_pymc_model(model, var_names=free))
 
 
-def _deterministics(entry: _Compiled, model, posterior, values: dict[str, np.ndarray]):
+def _deterministics(entry: _Compiled, posterior, values: dict[str, np.ndarray], coords, dims):
     """Posterior with the model's deterministics added (computed on ``values``)."""
     import xarray as xr
-    from pymc.backends.arviz import apply_function_over_dataset, coords_and_dims_for_inferencedata
+    from pymc.backends.arviz import apply_function_over_dataset
 
     cached = entry.model
     names = [d.name for d in cached.deterministics]
@@ -92,8 +88,8 @@ def _deterministics(entry: _Compiled, model, posterior, values: dict[str, np.nda
         entry.deterministics = cached.compile_fn(
             inputs=cached.free_RVs, outs=cached.deterministics, on_unused_input="ignore"
         )
-    _set_shared_values(cached, values)
-    coords, dims = coords_and_dims_for_inferencedata(model)
+    for name, var in _shared_variables(cached).items():
+        var.set_value(values[name])
     computed = apply_function_over_dataset(
         entry.deterministics,
         posterior[[rv.name for rv in cached.free_RVs]],
@@ -177,7 +173,7 @@ def sample_nutpie(
     sample_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    idata.posterior = _deterministics(entry, model, idata.posterior, values)
+    idata.posterior = _deterministics(entry, idata.posterior, values, coords, dims)
     idata.add_groups(
         {
             "constant_data": dict_to_dataset(
