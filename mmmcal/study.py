@@ -24,7 +24,7 @@ import time
 import traceback
 import types
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -34,8 +34,9 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mmmcal.baselines import ENGINES, RidgeConfig, make_engine
 from mmmcal.experiments import LiftTestDesign, lift_tests
-from mmmcal.fit import CalibratedMMM, SamplerConfig
+from mmmcal.fit import SamplerConfig
 from mmmcal.geolift import GeoLiftDesign, design_geolift, national_rows, run_geolift
 from mmmcal.lift import validate_lift_table
 from mmmcal.model import ModelSpec
@@ -44,7 +45,6 @@ from mmmcal.score import ModelScore, score_model
 from mmmcal.simulate import World, simulate
 
 __all__ = [
-    "ENGINES",
     "Arm",
     "Cell",
     "Study",
@@ -73,7 +73,7 @@ class StudyError(ValueError):
 # --------------------------------------------------------------------------- engines
 
 
-def _fit_bayes(
+def _fit_and_score(
     spec: ModelSpec,
     data: pd.DataFrame,
     lift: pd.DataFrame | None,
@@ -82,38 +82,17 @@ def _fit_bayes(
     sampler: SamplerConfig,
     truth: dict[str, Any],
 ) -> ModelScore:
-    model = CalibratedMMM(
-        spec,
-        lift,
-        likelihood=arm.likelihood,
-        lift_dist=arm.lift_dist,
-        sampler=sampler,
-        name=arm.name,
-    ).fit(data)
-    return score_model(model, truth)
+    """Fit ``arm``'s engine (:func:`mmmcal.baselines.make_engine`) and score it.
 
-
-def _fit_baseline(engine: str) -> Callable[..., ModelScore]:
-    """A fit function for a non-Bayesian engine of :mod:`mmmcal.baselines`."""
-
-    def fit(spec, data, lift, *, arm: Arm, sampler: SamplerConfig, truth) -> ModelScore:
-        from mmmcal.baselines import make_engine
-
+    Bayesian arms sample with the study's ``sampler``; ``ridge`` and ``bounded`` arms use
+    their ``options``, and the cell's seed seeds their search and bootstrap.
+    """
+    if arm.engine == "bayes":
+        options = {"likelihood": arm.likelihood, "lift_dist": arm.lift_dist, "sampler": sampler}
+    else:
         options = {"seed": sampler.seed, **arm.options}
-        model = make_engine(engine, spec, lift, name=arm.name, **options).fit(data)
-        return score_model(model, truth)
-
-    return fit
-
-
-#: Fitting engines by name: ``f(spec, data, lift, *, arm, sampler, truth) -> ModelScore``.
-#: ``ridge`` and ``bounded`` are the baselines of :mod:`mmmcal.baselines`; the cell's seed
-#: seeds their search and bootstrap as it seeds the sampler.
-ENGINES: dict[str, Callable[..., ModelScore]] = {
-    "bayes": _fit_bayes,
-    "ridge": _fit_baseline("ridge"),
-    "bounded": _fit_baseline("bounded"),
-}
+    model = make_engine(arm.engine, spec, lift, name=arm.name, **options).fit(data)
+    return score_model(model, truth)
 
 
 # --------------------------------------------------------------------------- the study spec
@@ -228,8 +207,6 @@ class Arm(_Frozen):
                 "`lift_dist: gamma` needs `likelihood: steady_state` (study tests have windows)"
             )
         if self.options:
-            from mmmcal.baselines import RidgeConfig
-
             if self.engine == "bayes":
                 raise ValueError("`options` apply to ridge/bounded arms; bayes arms use `sampler`")
             allowed = set(RidgeConfig.model_fields) - {"seed", "progress"}
@@ -446,7 +423,7 @@ def run_cell(study: Study, cell: Cell) -> pd.DataFrame:
     lift = arm_lift_table(arm, world, cell.seed)
     spec = study.model_spec(world, cell.scenario)
     truth = world.truth_dict()
-    score = ENGINES[arm.engine](
+    score = _fit_and_score(
         spec,
         world.national_data(),
         lift,
