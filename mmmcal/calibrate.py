@@ -213,7 +213,6 @@ def window_lift_expression(adstock, saturation, params: dict, term: WindowLiftTe
     constants with named dims. The same functions the model uses on the data are applied
     here, so the lift and the contributions cannot disagree.
     """
-    import pytensor.tensor as pt
     from pytensor.xtensor import as_xtensor
 
     l_max = adstock.l_max
@@ -240,9 +239,7 @@ def window_lift_expression(adstock, saturation, params: dict, term: WindowLiftTe
         for p, v in saturation.variable_mapping.items()
     }
     f_treated = saturation.function(as_xtensor(treated, dims=("lift_row", "lift_t")), **sat_params)
-    f_base = saturation.function(
-        as_xtensor(pt.broadcast_to(base, treated.shape), dims=("lift_row", "lift_t")), **sat_params
-    )
+    f_base = saturation.function(as_xtensor(base[:, 0], dims=("lift_row",)), **sat_params)
     diff = (f_treated - f_base).transpose("lift_row", "lift_t").values
     return (diff * term.mask).sum(axis=1) / term.divisor
 
@@ -304,7 +301,7 @@ def add_lift_likelihood(
             # Values that change from one data set to the next are data, so a compiled model
             # can be re-used with new lift results (see mmmcal.sampling).
             data = {
-                key: pm.Data(f"{name}_window_{key}", value, dims=row_name)
+                key: pm.Data(f"{name}_window_{key}", value, dims=row_name, shape=(len(window),))
                 for key, value in {
                     "x": term.x,
                     "delta_x": term.delta_x,

@@ -14,6 +14,7 @@ their coefficients live on the same scale as the priors expect.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,14 +62,122 @@ def _adstock_class(family: str):
     }[family]
 
 
-def _saturation_class(family: str):
+def _saturation_class(family: str, slope: bool = False):
     from pymc_marketing.mmm import HillSaturation, LogisticSaturation, MichaelisMentenSaturation
 
-    return {
+    base = {
         "logistic": LogisticSaturation,
         "hill": HillSaturation,
         "michaelis_menten": MichaelisMentenSaturation,
     }[family]
+    return _slope_class(base, family) if slope else base
+
+
+@cache
+def _slope_class(base, family: str):
+    """``base`` sampled in slope coordinates; it saves (``to_dict``) as ``base`` itself."""
+    from pymc_marketing.serialization import serialization
+
+    cls = type(
+        f"Slope{base.__name__}", (_SlopeParametrised, base), {"slope": SLOPE_FAMILIES[family]}
+    )
+    as_base = f"{base.__module__}.{base.__qualname__}"
+    serialization.register(cls, serializer=lambda obj: {**obj.to_dict(), "__type__": as_base})
+    return cls
+
+
+# Saturation families whose scale parameter is k * (initial slope) * shape**p, as
+# (scale, shape, p, k). Initial slope: the response per unit of scaled, adstocked spend
+# near zero spend.
+# Logistic: beta * (1 - e^(-lam x)) / (1 + e^(-lam x)) ~ (beta * lam / 2) * x for small x.
+# Michaelis-Menten: alpha * x / (lam + x) ~ (alpha / lam) * x for small x.
+SLOPE_FAMILIES = {
+    "logistic": ("beta", "lam", -1, 2.0),
+    "michaelis_menten": ("alpha", "lam", 1, 1.0),
+}
+
+# How the parameters of a positive scale family change when X becomes c * X.
+_SCALE_RULES = {
+    "HalfNormal": {"sigma": "times"},
+    "HalfStudentT": {"nu": "keep", "sigma": "times"},
+    "HalfCauchy": {"beta": "times"},
+    "Weibull": {"alpha": "keep", "beta": "times"},
+    "Exponential": {"lam": "divide", "scale": "times"},
+    "Gamma": {"alpha": "keep", "beta": "divide", "mu": "times", "sigma": "times"},
+    "InverseGamma": {"alpha": "keep", "beta": "times", "mu": "times", "sigma": "times"},
+    "LogNormal": {"mu": "log", "sigma": "keep"},
+}
+
+
+def slope_supported(scale_prior, shape_prior) -> bool:
+    """Whether the slope parametrisation can carry ``scale_prior`` exactly.
+
+    It must be a positive scale family with fixed parameters (no hierarchy, no transform)
+    whose dims include those of ``shape_prior``.
+    """
+    rules = _SCALE_RULES.get(scale_prior.distribution)
+    if rules is None or getattr(scale_prior, "transform", None) is not None:
+        return False
+    dims = tuple(scale_prior.dims or ())
+    if not set(shape_prior.dims or ()) <= set(dims):
+        return False
+    for key, value in scale_prior.parameters.items():
+        if key not in rules or hasattr(value, "distribution"):
+            return False
+        if np.ndim(value) not in (0, len(dims)):
+            return False
+    return True
+
+
+def _rescaled(prior, factor):
+    """pymc.dims distribution and parameters of ``factor * X`` for ``X ~ prior``."""
+    import pymc.dims as pmd
+    from pytensor.xtensor import as_xtensor
+    from pytensor.xtensor import math as xmath
+
+    params = {}
+    for key, value in prior.parameters.items():
+        value = np.asarray(value, dtype=float)
+        param = as_xtensor(value, dims=tuple(prior.dims or ()) if value.ndim else ())
+        rule = _SCALE_RULES[prior.distribution][key]
+        if rule == "times":
+            param = param * factor
+        elif rule == "divide":
+            param = param / factor
+        elif rule == "log":
+            param = param + xmath.log(factor)
+        params[key] = param
+    return getattr(pmd, prior.distribution), params
+
+
+class _SlopeParametrised:
+    """Mixin for a pymc-marketing saturation: sample the curve's initial slope, not its scale.
+
+    The data pin down a logistic curve's ``beta * lam`` (its slope at zero spend) far better
+    than either parameter, so in the native parametrisation ``log beta`` and ``log lam``
+    correlate at about -0.99 and NUTS needs long trajectories or a dense mass matrix. Here the
+    free variables are the shape ``lam`` and ``{prefix}_initial_slope`` (``beta * lam / 2``;
+    for Michaelis-Menten ``alpha / lam``); the scale parameter is a deterministic of them.
+    ``slope | lam`` is the scale's prior rescaled (``beta ~ HalfNormal(s)`` gives
+    ``slope | lam ~ HalfNormal(s * lam / 2)``), so the joint prior of (lam, beta), and with it
+    the posterior, is exactly the native model's.
+    """
+
+    slope: tuple[str, str, int, float]
+
+    def _create_distributions(self, idx=None):
+        import pymc.dims as pmd
+
+        if idx is not None:  # indexed parameters: pymc-marketing's own construction
+            return super()._create_distributions(idx)
+        scale, shape, power, k = self.slope
+        names = self.variable_mapping
+        shape_var = self.function_priors[shape].create_variable(names[shape], xdist=True)
+        scale_prior = self.function_priors[scale]
+        dist, params = _rescaled(scale_prior, shape_var ** (-power) / k)
+        slope = dist(f"{self.prefix}_initial_slope", **params, dims=scale_prior.dims or None)
+        scale_var = pmd.Deterministic(names[scale], k * slope * shape_var**power)
+        return {shape: shape_var, scale: scale_var}
 
 
 def to_prior(name: str, spec: dict[str, Any] | Any):
@@ -119,10 +228,17 @@ class AdstockConfig(BaseModel):
 
 
 class SaturationConfig(BaseModel):
-    """Saturation family."""
+    """Saturation family, and the coordinates it is sampled in.
+
+    ``parametrisation``: ``slope`` samples the curve's initial slope and its shape parameter
+    instead of its scale (same model, better posterior geometry; logistic and
+    Michaelis-Menten with a scale-family prior on the scale); ``native`` samples
+    pymc-marketing's own parameters; ``auto`` (default) is ``slope`` where it applies.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     family: Literal["hill", "logistic", "michaelis_menten"] = "logistic"
+    parametrisation: Literal["auto", "slope", "native"] = "auto"
 
 
 class ModelSpec(BaseModel):
@@ -166,7 +282,27 @@ class ModelSpec(BaseModel):
             if name not in allowed:
                 raise ValueError(f"The prior name {name!r} must be one of {allowed}")
             to_prior(name, data)
+        if self.saturation.parametrisation == "slope" and not self._slope_possible():
+            raise ValueError(
+                f"saturation.parametrisation 'slope' needs a logistic or michaelis_menten "
+                f"saturation whose scale prior is a scale family with fixed parameters "
+                f"(HalfNormal, Gamma, LogNormal...); family {self.saturation.family!r} with "
+                f"these priors has none. Use 'auto' or 'native'."
+            )
         return self
+
+    def _slope_possible(self) -> bool:
+        if self.saturation.family not in SLOPE_FAMILIES:
+            return False
+        scale, shape, _, _ = SLOPE_FAMILIES[self.saturation.family]
+        priors = dict(_saturation_class(self.saturation.family)().model_config)
+        priors.update({k: to_prior(k, v) for k, v in self.priors.items()})
+        return slope_supported(priors[f"saturation_{scale}"], priors[f"saturation_{shape}"])
+
+    @property
+    def slope_parametrised(self) -> bool:
+        """Whether the saturation is sampled in slope coordinates (see SaturationConfig)."""
+        return self.saturation.parametrisation != "native" and self._slope_possible()
 
     # ------------------------------------------------------------------ introspection
     @property
@@ -288,7 +424,7 @@ def build_mmm(spec: ModelSpec):
     from pymc_marketing.mmm.multidimensional import MMM
 
     adstock_cls = _adstock_class(spec.adstock.family)
-    saturation_cls = _saturation_class(spec.saturation.family)
+    saturation_cls = _saturation_class(spec.saturation.family, slope=spec.slope_parametrised)
     model_config = {name: to_prior(name, data) for name, data in spec.priors.items()}
     return MMM(
         date_column=spec.date_column,

@@ -132,3 +132,73 @@ def test_prepare_data_checks_and_scales_controls(reference_world):
     dup = pd.concat([reference_world.data, reference_world.data.iloc[[3]]])
     with pytest.raises(ValueError, match="repeat a date"):
         prepare_data(spec, dup)
+
+
+def test_slope_parametrisation_resolves_per_family_and_prior():
+    assert ModelSpec.from_dict(SPEC).slope_parametrised
+    assert not ModelSpec.from_dict(
+        {**SPEC, "saturation": {"family": "logistic", "parametrisation": "native"}}
+    ).slope_parametrised
+    assert not ModelSpec.from_dict({**SPEC, "saturation": {"family": "hill"}}).slope_parametrised
+    hierarchical = {
+        "saturation_beta": {
+            "distribution": "HalfNormal",
+            "sigma": {"distribution": "HalfNormal", "sigma": 1},
+            "dims": "channel",
+        }
+    }
+    assert not ModelSpec.from_dict({**SPEC, "priors": hierarchical}).slope_parametrised
+    for bad in (
+        {"saturation": {"family": "hill", "parametrisation": "slope"}},
+        {"saturation": {"parametrisation": "slope"}, "priors": hierarchical},
+    ):
+        with pytest.raises(ModelSpecError, match="parametrisation 'slope' needs"):
+            ModelSpec.from_dict({**SPEC, **bad})
+
+
+@pytest.mark.parametrize(
+    "family, prior",
+    [
+        ("logistic", {}),
+        (
+            "logistic",
+            {
+                "saturation_beta": {
+                    "distribution": "Gamma",
+                    "mu": 1.5,
+                    "sigma": 1,
+                    "dims": "channel",
+                }
+            },
+        ),
+        ("michaelis_menten", {}),
+    ],
+)
+def test_slope_parametrisation_keeps_the_native_prior(reference_world, family, prior):
+    """Same joint prior of the saturation parameters in both coordinates (independent draws)."""
+    import pymc as pm
+    from scipy import stats
+
+    draws = {}
+    for i, par in enumerate(("native", "slope")):
+        spec = ModelSpec.from_dict(
+            {**SPEC, "saturation": {"family": family, "parametrisation": par}, "priors": prior}
+        )
+        d = prepare_data(spec, reference_world.data)
+        mmm = build_mmm(spec)
+        mmm.build_model(d.X, d.y)
+        free = {v.name for v in mmm.model.free_RVs}
+        assert ("saturation_initial_slope" in free) == (par == "slope")
+        names = list(mmm.saturation.variable_mapping.values())
+        with mmm.model:
+            prior_draws = pm.sample_prior_predictive(3000, random_seed=10 + i, var_names=names)
+        draws[par] = prior_draws.prior
+    for name in draws["native"].data_vars:
+        for ch in draws["native"][name].channel.values:
+            a = draws["native"][name].sel(channel=ch).values.ravel()
+            b = draws["slope"][name].sel(channel=ch).values.ravel()
+            assert stats.ks_2samp(a, b).pvalue > 1e-3, (name, ch)
+    # lam and the scale stay independent a priori, as in the native model
+    lam = np.log(draws["slope"]["saturation_lam"].values.ravel())
+    scale = [n for n in draws["slope"].data_vars if n != "saturation_lam"][0]
+    assert abs(np.corrcoef(lam, np.log(draws["slope"][scale].values.ravel()))[0, 1]) < 0.06

@@ -37,8 +37,8 @@ def test_structure_key_ignores_data_but_not_design():
 
 def test_low_rank_adaptation_refuses_short_tuning():
     with pytest.raises(ValueError, match="tune = 100 is too short"):
-        SamplerConfig(tune=100)
-    assert SamplerConfig(tune=100, adaptation="diag").tune == 100
+        SamplerConfig(tune=100, adaptation="low_rank")
+    assert SamplerConfig(tune=100).tune == 100  # the default diagonal adaptation allows it
 
 
 @pytest.mark.slow
