@@ -4,7 +4,8 @@ The reference world's calibrated model (156 weeks, 3 channels, demand proxy, yea
 seasonality, one 8-week TV switch-on test), 4 chains x 1000 draws after 1000 tuning steps:
 
 (a) ``mmmcal``: :class:`mmmcal.fit.CalibratedMMM` with its defaults (window lift likelihood,
-    nutpie with a low-rank mass matrix), in a fresh process: compilation included. The same
+    saturation sampled in slope coordinates, nutpie with a diagonal mass matrix and
+    target_accept 0.95), in a fresh process: compilation included. The same
     process then fits a second world (seed + 100) of the same structure, which re-uses the
     compiled model: ``marginal_wall_s``.
 (b) ``pmm_nutpie``: a pymc-marketing MMM as its docs build it (pymc-marketing's defaults,
@@ -14,8 +15,9 @@ seasonality, one 8-week TV switch-on test), 4 chains x 1000 draws after 1000 tun
 
 Variants (``--variants``):
 ``mmmcal_pmm_fit``: mmmcal's model (same lift likelihood) sampled by pymc-marketing's own
-    ``fit(nuts_sampler="nutpie")`` (diagonal mass matrix, target_accept 0.9): mmmcal's path
-    before this benchmark, and the reference for the same-posterior check.
+    ``fit(nuts_sampler="nutpie")`` (target_accept 0.9): the reference for the same-posterior
+    check (``benchmarks/fit_reliability.py`` checks the slope against the native
+    parametrisation).
 ``mmmcal_opt0``: path (a) with ``NUMBA_OPT=0`` (what the ``mmmcal`` command line uses for
     one-off fits): cheaper compilation, slower gradients.
 

@@ -47,13 +47,15 @@ class SamplerConfig(BaseModel):
     the saturation in slope coordinates (``mmmcal.model.SaturationConfig``) nutpie's standard
     diagonal mass matrix mixes every world tried; the low-rank one (``adaptation="low_rank"``)
     takes fewer gradients when it works but leaves a chain stuck in some worlds.
+    ``target_accept=0.95`` removes the rare divergences near ``adstock_alpha = 0`` that 0.9
+    leaves (one in 4,000 draws in two of eight worlds).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     draws: int = Field(1000, ge=10)
     tune: int = Field(1000, ge=10)
     chains: int = Field(4, ge=1, le=16)
-    target_accept: float = Field(0.9, gt=0.5, lt=1)
+    target_accept: float = Field(0.95, gt=0.5, lt=1)
     seed: int = Field(0, ge=0)
     sampler: str = Field("nutpie", pattern="^(nutpie|pymc|numpyro|blackjax)$")
     cores: int | None = Field(None, ge=1)
