@@ -201,7 +201,12 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--with-pymc-default", action="store_true")
-    parser.add_argument("--variants", action="store_true", help="also mmmcal_pmm_fit, mmmcal_opt0")
+    parser.add_argument(
+        "--variants",
+        nargs="*",
+        choices=["mmmcal_pmm_fit", "mmmcal_opt0"],
+        help="also these paths (both when given without names)",
+    )
     parser.add_argument("--one", nargs=2, metavar=("PATH", "SEED"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -212,7 +217,8 @@ def main() -> None:
         return
 
     paths = ["mmmcal", "pmm_nutpie"] + (["pmm_default"] if args.with_pymc_default else [])
-    paths += ["mmmcal_pmm_fit", "mmmcal_opt0"] if args.variants else []
+    if args.variants is not None:
+        paths += args.variants or ["mmmcal_pmm_fit", "mmmcal_opt0"]
     rows = []
     for seed in range(args.seeds):
         for path in paths:

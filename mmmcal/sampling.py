@@ -112,14 +112,15 @@ def sample_nutpie(
     target_accept: float,
     seed: int,
     cores: int | None = None,
-    adaptation: Adaptation = "low_rank",
+    adaptation: Adaptation = "diag",
     progress: bool = False,
 ):
     """Sample ``model`` with nutpie; re-use the compiled sampler stored under ``key``.
 
     ``key`` must identify the model's structure (everything but its data); None compiles
-    afresh and stores nothing. ``adaptation="low_rank"`` adapts a low-rank mass matrix,
-    which follows the strong correlations between saturation parameters in this posterior.
+    afresh and stores nothing. ``adaptation`` is nutpie's mass-matrix adaptation: ``diag``
+    (its standard) or ``low_rank``, which also follows strong posterior correlations but can
+    leave a chain stuck (``benchmarks/fit_reliability.py``).
 
     Returns
     -------
