@@ -27,16 +27,9 @@ _state = {"debug": False}
 
 @app.callback()
 def _main(
-    ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
 ) -> None:
     _state["debug"] = debug or bool(os.environ.get("MMMCAL_DEBUG"))
-    if ctx.invoked_subcommand != "study":
-        # One-off fits compile every model once: numba's lowest optimisation level compiles
-        # nutpie's sampler in about half the time for gradients about 1.5x slower, a net
-        # gain (benchmarks/fit_speed.py). Studies re-use compiled models and keep numba's
-        # default. Numba reads this when first imported, which happens after this point.
-        os.environ.setdefault("NUMBA_OPT", "0")
 
 
 def _friendly(func):
@@ -578,6 +571,27 @@ def demo(
         f"Scorecard -> {out / 'scorecard.json'}; report -> {out / 'report.html'}; "
         f"demo took {time.perf_counter() - start:.0f}s"
     )
+
+
+@app.command()
+@_friendly
+def cache(
+    clear: Annotated[bool, typer.Option("--clear", help="Delete every stored model.")] = False,
+) -> None:
+    """Show (or clear) the store of compiled models that later fits load instead of compiling.
+
+    Set MMMCAL_COMPILE_CACHE to move it, or to 'off' to compile every fit afresh.
+    """
+    from mmmcal.compile_cache import cache_info, clear_disk_cache
+
+    if clear:
+        console.print(f"Deleted {clear_disk_cache()} compiled model(s).")
+    info = cache_info()
+    if info["path"] is None:
+        console.print("The store of compiled models is off (MMMCAL_COMPILE_CACHE=off).")
+    else:
+        n, size = info["models"], info["size_mb"]
+        console.print(f"{n} compiled model(s), {size} MB, in {info['path']}")
 
 
 # --------------------------------------------------------------------------- studies

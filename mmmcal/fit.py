@@ -109,6 +109,14 @@ class Diagnostics:
         }
 
 
+def _timings(saved: dict[str, Any]) -> SampleTimes:
+    """Saved timings; fits saved before ``source`` existed carry ``reused`` instead."""
+    saved = {k: float("nan") if v is None else v for k, v in saved.items()}
+    if "reused" in saved:
+        saved["source"] = "memory" if saved.pop("reused") else "compiled"
+    return SampleTimes(**saved)
+
+
 def _diagnostics(idata, free_vars: list[str], seconds: float) -> Diagnostics:
     import arviz as az
 
@@ -227,7 +235,7 @@ class CalibratedMMM:
         self.idata_ = self.mmm_.fit(self.data_.X, self.data_.y, **kwargs)
         seconds = time.perf_counter() - start
         self.timings_ = SampleTimes(
-            compile_s=float("nan"), sample_s=seconds, deterministics_s=float("nan"), reused=False
+            compile_s=float("nan"), sample_s=seconds, deterministics_s=float("nan")
         )
         free = [v.name for v in self.mmm_.model.free_RVs]
         self.diagnostics_ = _diagnostics(self.idata_, free, seconds)
@@ -332,11 +340,7 @@ class CalibratedMMM:
         self.mmm_ = mmm
         self.idata_ = mmm.idata
         self.lift_counts_ = meta["lift_counts"]
-        self.timings_ = (
-            SampleTimes(**{k: float("nan") if v is None else v for k, v in meta["timings"].items()})
-            if "timings" in meta
-            else None
-        )
+        self.timings_ = _timings(meta["timings"]) if "timings" in meta else None
         self.diagnostics_ = Diagnostics(
             **{k: float("nan") if v is None else v for k, v in meta["diagnostics"].items()}
         )

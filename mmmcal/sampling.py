@@ -1,11 +1,12 @@
-"""Sample a built PyMC model with nutpie, compiling each model structure once per process.
+"""Sample a built PyMC model with nutpie, compiling each model structure once.
 
 Compiling a model for nutpie's numba backend costs about 30 s, more than sampling the
 reference model takes. Every value that changes between data sets (spend, target, controls,
 scales, lift results) is model data, so a model with the same structure — same spec, data
 shape and lift-test design — re-uses the compiled sampler with its new data
-(``CompiledPyMCModel.with_data``); so do the compiled deterministics. A study of many seeds
-pays compilation once per worker.
+(``CompiledPyMCModel.with_data``); so do the compiled deterministics. Within a process the
+compiled model stays in memory; across processes it is loaded from the disk store of
+:mod:`mmmcal.compile_cache`, so a re-run notebook or a new Dask worker does not compile again.
 
 The result matches ``pm.sample(nuts_sampler="nutpie")`` followed by
 ``pm.compute_deterministics``: a posterior with free variables and deterministics, plus
@@ -49,12 +50,21 @@ def clear_compiled_cache() -> None:
 
 @dataclass(frozen=True)
 class SampleTimes:
-    """Where the seconds of one fit went; ``reused`` is True when nothing was compiled."""
+    """Where the seconds of one fit went and where the compiled model came from.
+
+    ``source``: ``"compiled"`` (compiled in this fit), ``"disk"`` (loaded from the store of
+    :mod:`mmmcal.compile_cache`) or ``"memory"`` (compiled earlier in this process).
+    """
 
     compile_s: float
     sample_s: float
     deterministics_s: float
-    reused: bool
+    source: Literal["compiled", "disk", "memory"] = "compiled"
+
+    @property
+    def reused(self) -> bool:
+        """True when nothing was compiled for this fit."""
+        return self.source != "compiled"
 
 
 def _shared_variables(model) -> dict[str, Any]:
@@ -69,10 +79,12 @@ def _shared_values(model) -> dict[str, np.ndarray]:
     return {name: var.get_value() for name, var in _shared_variables(model).items()}
 
 
-def _compile(model, free: list[str]) -> _Compiled:
-    import nutpie
+def _compile(model, free: list[str], store: bool) -> tuple[_Compiled, bool]:
+    """Compile (or load from disk when ``store``); returns (entry, loaded from disk)."""
+    from mmmcal.compile_cache import compile_nutpie
 
-    return _Compiled(model=model, sampler=nutpie.compile_pymc_model(model, var_names=free))
+    sampler, loaded = compile_nutpie(model, free, store=store)
+    return _Compiled(model=model, sampler=sampler), loaded
 
 
 def _deterministics(entry: _Compiled, posterior, values: dict[str, np.ndarray], coords, dims):
@@ -118,9 +130,9 @@ def sample_nutpie(
     """Sample ``model`` with nutpie; re-use the compiled sampler stored under ``key``.
 
     ``key`` must identify the model's structure (everything but its data); None compiles
-    afresh and stores nothing. ``adaptation`` is nutpie's mass-matrix adaptation: ``diag``
-    (its standard) or ``low_rank``, which also follows strong posterior correlations but can
-    leave a chain stuck (``benchmarks/fit_reliability.py``).
+    afresh and stores nothing, in memory or on disk. ``adaptation`` is nutpie's mass-matrix
+    adaptation: ``diag`` (its standard) or ``low_rank``, which also follows strong posterior
+    correlations but can leave a chain stuck (``benchmarks/fit_reliability.py``).
 
     Returns
     -------
@@ -139,9 +151,10 @@ def sample_nutpie(
     values = _shared_values(model)
     start = time.perf_counter()
     entry = _CACHE.get(key) if key is not None else None
-    reused = entry is not None
+    source = "memory"
     if entry is None:
-        entry = _compile(model, free)
+        entry, loaded = _compile(model, free, store=key is not None)
+        source = "disk" if loaded else "compiled"
         if key is not None:
             _CACHE[key] = entry
             while len(_CACHE) > _MAX_ENTRIES:
@@ -190,5 +203,5 @@ def sample_nutpie(
         compile_s=round(compile_s, 3),
         sample_s=round(sample_s, 3),
         deterministics_s=round(deterministics_s, 3),
-        reused=reused,
+        source=source,
     )

@@ -1,3 +1,7 @@
+import os
+import shutil
+import tempfile
+
 import pytest
 
 from mmmcal.experiments import LiftTestDesign, conversion_lift_test
@@ -5,6 +9,21 @@ from mmmcal.fit import CalibratedMMM, SamplerConfig
 from mmmcal.model import ModelSpec
 from mmmcal.scenario import get_preset
 from mmmcal.simulate import simulate
+
+
+def pytest_configure(config):
+    """Compiled models go to a store of this session (shared with the CLI and notebook
+    subprocesses it starts), not to the user's cache."""
+    if "MMMCAL_COMPILE_CACHE" not in os.environ:
+        config._compiled_store = tempfile.mkdtemp(prefix="mmmcal-compiled-")
+        os.environ["MMMCAL_COMPILE_CACHE"] = config._compiled_store
+
+
+def pytest_unconfigure(config):
+    store = getattr(config, "_compiled_store", None)
+    if store:
+        shutil.rmtree(store, ignore_errors=True)
+        del os.environ["MMMCAL_COMPILE_CACHE"]
 
 
 @pytest.fixture(scope="session")

@@ -227,3 +227,20 @@ def test_ingest_lists_every_row_and_exits_nonzero_on_rejections(tmp_path):
     assert table["channel"].tolist() == ["tv"] and table.loc[0, "sigma"] == 1200.0
     result = runner.invoke(app, ["ingest", str(src), "--format", "excel", "--out", str(out)])
     assert result.exit_code == 1 and "robyn" in result.output
+
+
+def test_cache_shows_and_clears_the_store_of_compiled_models(tmp_path, monkeypatch):
+    monkeypatch.setenv("MMMCAL_COMPILE_CACHE", str(tmp_path))
+    entry = tmp_path / ("ab" * 32)  # stored models are folders named by their fingerprint
+    entry.mkdir()
+    (entry / "meta.json").write_text("{}")
+    (tmp_path / "notes.txt").write_text("not ours")
+    shown = runner.invoke(app, ["cache"])
+    assert shown.exit_code == 0 and "1 compiled model(s)" in shown.output
+    cleared = runner.invoke(app, ["cache", "--clear"])
+    assert (
+        "Deleted 1 compiled model(s)" in cleared.output and "0 compiled model(s)" in cleared.output
+    )
+    assert not entry.exists() and (tmp_path / "notes.txt").exists()
+    monkeypatch.setenv("MMMCAL_COMPILE_CACHE", "off")
+    assert "off" in runner.invoke(app, ["cache"]).output

@@ -1,0 +1,158 @@
+"""The disk store of compiled models: stable keys, faithful loads, nothing stale."""
+
+import ctypes
+import subprocess
+import sys
+
+import numpy as np
+import pymc as pm
+import pytest
+
+from mmmcal import compile_cache
+from mmmcal.experiments import LiftTestDesign, conversion_lift_test
+from mmmcal.fit import CalibratedMMM
+from mmmcal.model import ModelSpec
+from mmmcal.sampling import clear_compiled_cache
+from mmmcal.scenario import get_preset
+from mmmcal.simulate import simulate
+
+
+def _toy(y, prior_sigma=1.0):
+    with pm.Model() as model:
+        data = pm.Data("y", y)
+        mu = pm.Normal("mu", 0.0, prior_sigma)
+        sigma = pm.HalfNormal("sigma", 1.0)
+        pm.Normal("obs", mu, sigma, observed=data)
+    return model
+
+
+def _logp_and_grad(compiled, x):
+    x = np.ascontiguousarray(x, dtype=float)
+    grad, logp = np.zeros_like(x), np.zeros(())
+    as_ptr = lambda a: a.ctypes.data_as(ctypes.POINTER(ctypes.c_double))  # noqa: E731
+    code = compiled.compiled_logp_func.ctypes(
+        len(x),
+        as_ptr(x),
+        as_ptr(grad),
+        as_ptr(logp),
+        ctypes.c_void_p(compiled.user_data.ctypes.data),
+    )
+    assert code == 0
+    return float(logp), grad
+
+
+def _free(model):
+    return [v.name for v in model.free_RVs]
+
+
+def test_store_round_trip_gives_the_same_log_density(tmp_path, monkeypatch):
+    monkeypatch.setenv(compile_cache.CACHE_ENV, str(tmp_path))
+    y = np.random.default_rng(0).normal(1.0, 2.0, size=50)
+    model = _toy(y)
+    compiled, loaded = compile_cache.compile_nutpie(model, _free(model))
+    assert not loaded
+    assert compile_cache.cache_info()["models"] == 1
+
+    # Another model of the same structure with other data: loaded, and it uses its own data.
+    other = _toy(y[:30] * 3)
+    again, loaded = compile_cache.compile_nutpie(other, _free(other))
+    assert loaded
+    fresh, _ = compile_cache.compile_nutpie(other, _free(other), store=False)
+    for x in np.random.default_rng(1).normal(size=(3, 2)):
+        lp, grad = _logp_and_grad(again, x)
+        ref_lp, ref_grad = _logp_and_grad(fresh, x)
+        np.testing.assert_allclose(lp, ref_lp, rtol=1e-12)
+        np.testing.assert_allclose(grad, ref_grad, rtol=1e-12)
+        assert not np.isclose(lp, _logp_and_grad(compiled, x)[0])
+    # nutpie samples it.
+    import nutpie
+
+    idata = nutpie.sample(again, draws=50, tune=50, chains=1, seed=1, progress_bar=False)
+    assert idata.posterior["mu"].shape == (1, 50)
+
+    assert compile_cache.clear_disk_cache() == 1
+    assert compile_cache.cache_info()["models"] == 0
+
+
+def test_a_different_structure_is_not_loaded(tmp_path, monkeypatch):
+    monkeypatch.setenv(compile_cache.CACHE_ENV, str(tmp_path))
+    y = np.zeros(20)
+    a, b = _toy(y), _toy(y, prior_sigma=5.0)  # a constant of the graph differs
+    assert compile_cache.fingerprint(a, _free(a)) != compile_cache.fingerprint(b, _free(b))
+    compile_cache.compile_nutpie(a, _free(a))
+    _, loaded = compile_cache.compile_nutpie(b, _free(b))
+    assert not loaded
+    assert compile_cache.cache_info()["models"] == 2
+
+
+def test_store_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv(compile_cache.CACHE_ENV, "off")
+    assert compile_cache.cache_dir() is None
+    model = _toy(np.zeros(5))
+    _, loaded = compile_cache.compile_nutpie(model, _free(model))
+    assert not loaded
+    assert compile_cache.cache_info()["models"] == 0
+    monkeypatch.setenv(compile_cache.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", "/nowhere")
+    assert compile_cache.cache_dir() == tmp_path
+
+
+def _short_world(seed):
+    return simulate(get_preset("reference").with_updates(n_periods=60), seed=seed)
+
+
+def _calibrated(world, n_periods=8, l_max=None):
+    lift = conversion_lift_test(
+        world, LiftTestDesign(channel="tv", n_periods=n_periods, switch_on=True), 0
+    )
+    spec = ModelSpec.for_world(world, yearly_seasonality=None)
+    if l_max is not None:
+        spec = spec.model_copy(update={"adstock": spec.adstock.model_copy(update={"l_max": l_max})})
+    return CalibratedMMM(spec, lift).build(world.data)
+
+
+def _fingerprint(fit):
+    return compile_cache.fingerprint(fit.mmm_.model, _free(fit.mmm_.model))
+
+
+def test_fingerprint_ignores_data_but_not_structure():
+    a = _calibrated(_short_world(2))
+    key = _fingerprint(a)
+    assert key is not None
+    assert _fingerprint(_calibrated(_short_world(3))) == key
+    assert _fingerprint(_calibrated(_short_world(2), n_periods=4)) != key
+    assert _fingerprint(_calibrated(_short_world(2), l_max=6)) != key
+
+
+@pytest.mark.slow
+def test_fingerprint_is_the_same_in_another_process():
+    code = (
+        "from tests.test_compile_cache import _calibrated, _short_world, _fingerprint;"
+        "print(_fingerprint(_calibrated(_short_world(4))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == _fingerprint(_calibrated(_short_world(4)))
+
+
+@pytest.mark.slow
+def test_fit_loads_a_stored_model_and_draws_as_a_fresh_compile(fits, tiny_sampler):
+    _, cal, _ = fits  # compiled this structure, which went to the session's store
+    clear_compiled_cache()  # as if in a new process
+    world = _short_world(6)
+    lift = conversion_lift_test(world, LiftTestDesign(channel="tv", n_periods=8, switch_on=True), 6)
+    lift = lift.assign(sigma=lift["sigma"] * 2)
+    spec = ModelSpec.for_world(world, yearly_seasonality=None)
+    loaded = CalibratedMMM(spec, lift, sampler=tiny_sampler).fit(world.data)
+    assert loaded.timings_.source == "disk" and loaded.timings_.reused
+    fresh = CalibratedMMM(
+        spec, lift, sampler=tiny_sampler.model_copy(update={"reuse_compiled": False})
+    ).fit(world.data)
+    assert fresh.timings_.source == "compiled"
+    assert loaded.timings_.compile_s < 0.2 * fresh.timings_.compile_s
+    post, ref = loaded.idata_.posterior, fresh.idata_.posterior
+    for name in ref.data_vars:
+        np.testing.assert_array_equal(post[name].values, ref[name].values, err_msg=name)
+    assert not np.allclose(
+        post["lift_window_model_lift"].values.mean(),
+        cal.idata_.posterior["lift_window_model_lift"].values.mean(),
+    )
