@@ -5,28 +5,30 @@ seasonality, one 8-week TV switch-on test), 4 chains x 1000 draws after 1000 tun
 
 (a) ``mmmcal``: :class:`mmmcal.fit.CalibratedMMM` with its defaults (window lift likelihood,
     saturation sampled in slope coordinates, nutpie with a diagonal mass matrix and
-    target_accept 0.95), in a fresh process: compilation included. The same
-    process then fits a second world (seed + 100) of the same structure, which re-uses the
-    compiled model: ``marginal_wall_s``.
+    target_accept 0.95), in a fresh process with an empty store of compiled models
+    (``mmmcal.compile_cache``): compilation included. The same process then fits a second
+    world (seed + 100) of the same structure, which re-uses the compiled model in memory:
+    ``marginal_wall_s``.
+(a') ``mmmcal_stored``: (a) again in another fresh process that finds the model (a) stored:
+    what every fit of this structure after the first on a machine costs.
 (b) ``pmm_nutpie``: a pymc-marketing MMM as its docs build it (pymc-marketing's defaults,
     steady-state lift test with its default Gamma likelihood), ``nuts_sampler="nutpie"``.
 (c) ``pmm_default``: the same with pymc-marketing's default sampler (slow: opt in with
     ``--with-pymc-default``).
 
-Variants (``--variants``):
+Variant (``--variants``):
 ``mmmcal_pmm_fit``: mmmcal's model (same lift likelihood) sampled by pymc-marketing's own
     ``fit(nuts_sampler="nutpie")`` (target_accept 0.9): the reference for the same-posterior
     check (``benchmarks/fit_reliability.py`` checks the slope against the native
     parametrisation).
-``mmmcal_opt0``: path (a) with ``NUMBA_OPT=0`` (what the ``mmmcal`` command line uses for
-    one-off fits): cheaper compilation, slower gradients.
 
 Each (path, seed) runs in its own process so peak memory is its own. Per fit: wall seconds
 (build+compile vs sampling where separable), min bulk ESS, max R-hat, divergences, ESS/s,
 peak RSS, the cost of one log-density-and-gradient evaluation and the number of gradient
 evaluations. Last line: one JSON object with ``ess_per_s_ratio`` (median over seeds of
-(a)/(b) ESS/s), ``max_rhat`` over the (a) fits, ``marginal_seed_ratio`` (median of one more
-seed's wall time with re-use / the cold fit's) and ``share_gap_over_mcse`` (largest
+(a)/(b) ESS/s), ``ess_per_s_ratio_stored`` (the same for (a')), ``max_rhat`` over the (a) and
+(a') fits, ``marginal_seed_ratio`` (median of one more seed's wall time with re-use / the cold
+fit's), ``stored_seed_ratio`` ((a') wall time / (a)'s) and ``share_gap_over_mcse`` (largest
 difference of posterior-mean shares between (a) and ``mmmcal_pmm_fit``, the same model,
 in Monte Carlo standard errors; (b) has a different lift likelihood, so its shares differ).
 
@@ -39,8 +41,10 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -142,14 +146,16 @@ def _fit_one(path: str, seed: int, draws: int, tune: int, chains: int) -> dict:
     else:
         n_grad = None
     # mmmcal's fit() builds the model again, so its wall time is the fit alone.
-    total = fit_s if path in ("mmmcal", "mmmcal_opt0") else build_s + fit_s
+    total = fit_s if path in ("mmmcal", "mmmcal_stored") else build_s + fit_s
     extra = {}
-    if path in ("mmmcal", "mmmcal_opt0"):
+    if path in ("mmmcal", "mmmcal_stored"):
         extra = {
+            "compiled_model_from": model.timings_.source,
             "compile_s": model.timings_.compile_s,
             "sample_s": model.timings_.sample_s,
             "deterministics_s": model.timings_.deterministics_s,
         }
+    if path == "mmmcal":
         # One more world of the same structure: the compiled model is re-used.
         other = simulate(get_preset("reference"), seed + 100)
         other_lift = conversion_lift_test(
@@ -204,8 +210,8 @@ def main() -> None:
     parser.add_argument(
         "--variants",
         nargs="*",
-        choices=["mmmcal_pmm_fit", "mmmcal_opt0"],
-        help="also these paths (both when given without names)",
+        choices=["mmmcal_pmm_fit"],
+        help="also these paths (all when given without names)",
     )
     parser.add_argument("--one", nargs=2, metavar=("PATH", "SEED"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None)
@@ -216,12 +222,15 @@ def main() -> None:
         print(json.dumps(row))
         return
 
-    paths = ["mmmcal", "pmm_nutpie"] + (["pmm_default"] if args.with_pymc_default else [])
+    paths = ["mmmcal", "mmmcal_stored", "pmm_nutpie"]
+    paths += ["pmm_default"] if args.with_pymc_default else []
     if args.variants is not None:
-        paths += args.variants or ["mmmcal_pmm_fit", "mmmcal_opt0"]
+        paths += args.variants or ["mmmcal_pmm_fit"]
     rows = []
     for seed in range(args.seeds):
-        for path in paths:
+        # Each seed's cold fit starts from an empty store; (a') then finds (a)'s model there.
+        store = tempfile.mkdtemp(prefix="mmmcal-fit-speed-")
+        for path in paths:  # mmmcal_stored comes after mmmcal
             cmd = [
                 sys.executable,
                 __file__,
@@ -235,19 +244,31 @@ def main() -> None:
                 "--chains",
                 str(args.chains),
             ]
-            env = {**os.environ, **({"NUMBA_OPT": "0"} if path == "mmmcal_opt0" else {})}
+            env = {**os.environ, "MMMCAL_COMPILE_CACHE": store}
             done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
             row = json.loads(done.stdout.strip().splitlines()[-1])
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
+        shutil.rmtree(store, ignore_errors=True)
 
     def of(path, seed):
         return next(r for r in rows if r["path"] == path and r["seed"] == seed)
 
-    ratios = [
-        of("mmmcal", s)["ess_per_s"] / of("pmm_nutpie", s)["ess_per_s"] for s in range(args.seeds)
-    ]
+    def ratio(path):
+        return round(
+            float(
+                np.median(
+                    [
+                        of(path, s)["ess_per_s"] / of("pmm_nutpie", s)["ess_per_s"]
+                        for s in range(args.seeds)
+                    ]
+                )
+            ),
+            3,
+        )
+
     mmmcal_rows = [of("mmmcal", s) for s in range(args.seeds)]
+    stored_rows = [of("mmmcal_stored", s) for s in range(args.seeds)]
     gaps = []
     for s in range(args.seeds):
         if "mmmcal_pmm_fit" not in paths:
@@ -257,32 +278,34 @@ def main() -> None:
             mcse = np.hypot(a[c]["mcse"], b[c]["mcse"])
             gaps.append(abs(a[c]["mean"] - b[c]["mean"]) / mcse)
     summary = {
-        "ess_per_s_ratio": round(float(np.median(ratios)), 3),
+        "ess_per_s_ratio": ratio("mmmcal"),
+        "ess_per_s_ratio_stored": ratio("mmmcal_stored"),
         "max_rhat": max(
-            [r["max_rhat"] for r in mmmcal_rows] + [r["marginal_max_rhat"] for r in mmmcal_rows]
+            [r["max_rhat"] for r in mmmcal_rows + stored_rows]
+            + [r["marginal_max_rhat"] for r in mmmcal_rows]
         ),
-        "divergences_mmmcal": sum(
-            r["divergences"] + r["marginal_divergences"] for r in mmmcal_rows
-        ),
+        "divergences_mmmcal": sum(r["divergences"] + r["marginal_divergences"] for r in mmmcal_rows)
+        + sum(r["divergences"] for r in stored_rows),
         "marginal_seed_ratio": round(
             float(np.median([r["marginal_wall_s"] / r["wall_s"] for r in mmmcal_rows])), 3
         ),
+        "stored_seed_ratio": round(
+            float(
+                np.median(
+                    [
+                        b["wall_s"] / a["wall_s"]
+                        for a, b in zip(mmmcal_rows, stored_rows, strict=True)
+                    ]
+                )
+            ),
+            3,
+        ),
+        "stored_models_loaded": sum(r["compiled_model_from"] == "disk" for r in stored_rows),
         "share_gap_over_mcse": round(float(max(gaps)), 2) if gaps else None,
         "n_seeds": args.seeds,
     }
-    for variant in ("mmmcal_pmm_fit", "mmmcal_opt0"):
-        if variant in paths:
-            summary[f"{variant}_ess_per_s_ratio"] = round(
-                float(
-                    np.median(
-                        [
-                            of(variant, s)["ess_per_s"] / of("pmm_nutpie", s)["ess_per_s"]
-                            for s in range(args.seeds)
-                        ]
-                    )
-                ),
-                3,
-            )
+    if "mmmcal_pmm_fit" in paths:
+        summary["mmmcal_pmm_fit_ess_per_s_ratio"] = ratio("mmmcal_pmm_fit")
     if args.out:
         with open(args.out, "w") as fh:
             json.dump({"summary": summary, "rows": rows, "args": vars(args)}, fh, indent=2)
