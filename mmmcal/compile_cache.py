@@ -24,6 +24,7 @@ import platform
 import re
 import shutil
 import sys
+import tempfile
 import threading
 import warnings
 from dataclasses import dataclass
@@ -545,8 +546,26 @@ def compile_nutpie(model, var_names: list[str], *, store: bool = True):
     key = fingerprint(model, var_names) if directory is not None else None
     entry = None if key is None else directory / key
     if entry is not None:
-        loaded = _load(model, entry)
+        try:
+            loaded = _load(model, entry)
+        except Exception as err:  # a damaged entry: compile and store it again
+            warnings.warn(
+                f"The stored compiled model {entry} could not be read ({err!r}); compiling "
+                "it again.",
+                stacklevel=2,
+            )
+            shutil.rmtree(entry, ignore_errors=True)
+            loaded = None
         if loaded is not None:
             return loaded, True
-        entry.mkdir(parents=True, exist_ok=True)
+        try:
+            entry.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=entry).close()
+        except OSError as err:
+            warnings.warn(
+                f"Cannot write compiled models to {directory} ({err.strerror}); compiling "
+                f"without storing. Set {CACHE_ENV} to a writable folder, or to 'off'.",
+                stacklevel=2,
+            )
+            entry = None
     return _compile(model, var_names, entry), False

@@ -164,3 +164,26 @@ def test_fit_loads_a_stored_model_and_samples_the_same_posterior(fits, tiny_samp
     assert not np.isclose(
         float(a.mean()), float(cal.idata_.posterior["lift_window_model_lift"].mean()), rtol=0.05
     )
+
+
+def test_a_damaged_entry_is_compiled_again(tmp_path, monkeypatch):
+    monkeypatch.setenv(compile_cache.CACHE_ENV, str(tmp_path))
+    model = _toy(np.ones(10))
+    compile_cache.compile_nutpie(model, _free(model))
+    (entry,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    for data in entry.glob("*.nbc"):
+        data.write_bytes(b"truncated")
+    with pytest.warns(UserWarning, match="could not be read"):
+        compiled, loaded = compile_cache.compile_nutpie(model, _free(model))
+    assert not loaded and np.isfinite(_logp_and_grad(compiled, np.zeros(2))[0])
+    assert compile_cache.compile_nutpie(model, _free(model))[1]  # stored again, loads
+
+
+def test_an_unwritable_store_compiles_without_storing(tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the store's folder would be")
+    monkeypatch.setenv(compile_cache.CACHE_ENV, str(blocked))
+    model = _toy(np.ones(10))
+    with pytest.warns(UserWarning, match="Cannot write compiled models"):
+        compiled, loaded = compile_cache.compile_nutpie(model, _free(model))
+    assert not loaded and np.isfinite(_logp_and_grad(compiled, np.zeros(2))[0])
