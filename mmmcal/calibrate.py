@@ -35,6 +35,7 @@ __all__ = [
     "LikelihoodChoice",
     "WindowLiftTerm",
     "add_lift_likelihood",
+    "impulse_response",
     "split_rows",
     "window_lift_expression",
 ]
@@ -205,6 +206,54 @@ def _select(param, term: WindowLiftTerm, core_dims: tuple[str, ...]):
     return values[tuple(index)] if index else pt.broadcast_to(values, (len(term.channel_idx),))
 
 
+def impulse_response(adstock, params: dict, n_rows: int):
+    """The model's adstock applied to a unit impulse: weights per row and lag, (rows, l_max).
+
+    ``params`` maps the adstock's parameter names to one value per row. For pymc-marketing's
+    geometric, delayed and Weibull adstocks the weights are written out (their kernels, as
+    pymc-marketing builds them); any other adstock convolves an impulse, which gives the same
+    numbers but costs about 5 s more to compile (``tests/test_calibrate.py`` checks that the
+    two agree).
+    """
+    import pytensor.tensor as pt
+    from pymc_marketing.mmm import (
+        DelayedAdstock,
+        GeometricAdstock,
+        WeibullCDFAdstock,
+        WeibullPDFAdstock,
+    )
+    from pytensor.xtensor import as_xtensor
+
+    l_max = adstock.l_max
+    p = {k: pt.as_tensor(v)[:, None] for k, v in params.items()}
+    lags = pt.arange(l_max, dtype="float64")[None, :]
+    if type(adstock) is GeometricAdstock:
+        w = p["alpha"] ** lags
+    elif type(adstock) is DelayedAdstock:
+        w = p["alpha"] ** ((lags - p["theta"]) ** 2)
+    elif type(adstock) in (WeibullPDFAdstock, WeibullCDFAdstock):
+        z = (lags + 1) / p["lam"]
+        if type(adstock) is WeibullPDFAdstock:
+            w = p["k"] / p["lam"] * z ** (p["k"] - 1) * pt.exp(-(z ** p["k"]))
+            low = w.min(axis=1, keepdims=True)
+            w = (w - low) / (w.max(axis=1, keepdims=True) - low)
+        else:  # survival products, one longer than l_max; the impulse response is truncated
+            ones = pt.ones_like(z[:, :1])
+            w = pt.cumprod(pt.concatenate([ones, pt.exp(-(z ** p["k"]))], axis=1), axis=1)
+    else:
+        impulse = np.zeros((l_max, n_rows))
+        impulse[0] = 1.0
+        weights = adstock.function(
+            as_xtensor(impulse, dims=("lift_lag", "lift_row")),
+            dim="lift_lag",
+            **{k: as_xtensor(v, dims=("lift_row",)) for k, v in params.items()},
+        )
+        return weights.transpose("lift_row", "lift_lag").values
+    if adstock.normalize:
+        w = w / w.sum(axis=1, keepdims=True)
+    return w[:, :l_max]
+
+
 def window_lift_expression(adstock, saturation, params: dict, term: WindowLiftTerm):
     """Model-implied window lift per row (model target units), as a pytensor expression.
 
@@ -216,17 +265,8 @@ def window_lift_expression(adstock, saturation, params: dict, term: WindowLiftTe
     from pytensor.xtensor import as_xtensor
 
     l_max = adstock.l_max
-    n_rows = len(term.channel_idx)
-    # Adstock weights per row: the model's adstock applied to a unit impulse.
     ad_params = {p: _select(params[v], term, ()) for p, v in adstock.variable_mapping.items()}
-    impulse = np.zeros((l_max, n_rows))
-    impulse[0] = 1.0
-    weights = adstock.function(
-        as_xtensor(impulse, dims=("lift_lag", "lift_row")),
-        dim="lift_lag",
-        **{p: as_xtensor(v, dims=("lift_row",)) for p, v in ad_params.items()},
-    )
-    w = weights.transpose("lift_row", "lift_lag").values  # (rows, l_max)
+    w = impulse_response(adstock, ad_params, len(term.channel_idx))  # (rows, l_max)
     # Extra adstocked spend at step t: delta_x * sum of the weights of lags lo[t]..hi[t]-1,
     # written as a product with a constant 0/1 mask (cheaper to compile than gathers).
     lags = np.arange(l_max)[None, :, None]

@@ -3,7 +3,13 @@ import pandas as pd
 import pytest
 from pytensor.xtensor import as_xtensor
 
-from mmmcal.calibrate import WindowLiftTerm, add_lift_likelihood, split_rows, window_lift_expression
+from mmmcal.calibrate import (
+    WindowLiftTerm,
+    add_lift_likelihood,
+    impulse_response,
+    split_rows,
+    window_lift_expression,
+)
 from mmmcal.model import ModelSpec, build_mmm, prepare_data
 
 
@@ -187,3 +193,31 @@ def test_geo_rows_window_lift_equals_oracle_per_geo():
             r.channel, r.x, r.delta_x, r.n_periods, geos=[r.geo]
         ).mean
         assert implied[i] == pytest.approx(want, rel=1e-6)
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize(
+    "family, params",
+    [
+        ("GeometricAdstock", {"alpha": [0.0, 0.3, 0.9]}),
+        ("DelayedAdstock", {"alpha": [0.2, 0.5, 0.9], "theta": [0.0, 1.5, 3.0]}),
+        ("WeibullPDFAdstock", {"lam": [0.5, 2.0, 5.0], "k": [0.8, 1.5, 3.0]}),
+        ("WeibullCDFAdstock", {"lam": [0.5, 2.0, 5.0], "k": [0.8, 1.5, 3.0]}),
+    ],
+)
+def test_written_out_impulse_response_equals_the_adstock_of_an_impulse(family, params, normalize):
+    import pymc_marketing.mmm as pmm
+    from pytensor.xtensor import as_xtensor
+
+    adstock = getattr(pmm, family)(l_max=6, normalize=normalize)
+    written = impulse_response(adstock, {k: np.array(v) for k, v in params.items()}, 3).eval()
+    impulse = np.zeros((6, 3))
+    impulse[0] = 1.0
+    convolved = adstock.function(
+        as_xtensor(impulse, dims=("lag", "row")),
+        dim="lag",
+        **{k: as_xtensor(np.array(v), dims=("row",)) for k, v in params.items()},
+    )
+    np.testing.assert_allclose(
+        written, convolved.transpose("row", "lag").values.eval(), rtol=1e-10, atol=1e-14
+    )
