@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import wraps
 from importlib.metadata import version
 from pathlib import Path
+from types import CodeType
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -123,7 +124,7 @@ def cache_dir() -> Path | None:
 def cache_info() -> dict[str, Any]:
     """Location, number of stored models and their size on disk (MB)."""
     where = cache_dir()
-    if where is None or not where.exists():
+    if where is None or not where.is_dir():
         return {"path": None if where is None else str(where), "models": 0, "size_mb": 0.0}
     entries = _entries(where)
     size = sum(p.stat().st_size for e in entries for p in e.iterdir() if p.is_file())
@@ -142,7 +143,7 @@ def _entries(where: Path) -> list[Path]:
 def clear_disk_cache() -> int:
     """Delete every stored model (nothing else in the folder); returns how many there were."""
     where = cache_dir()
-    if where is None or not where.exists():
+    if where is None or not where.is_dir():
         return 0
     entries = _entries(where)
     complete = sum((e / "meta.json").exists() for e in entries)
@@ -182,9 +183,12 @@ def _token(obj: Any) -> str:
     name = f"{type(obj).__module__}.{type(obj).__qualname__}"
     if isinstance(obj, type):
         return f"<{obj.__module__}.{obj.__qualname__}>"
-    if hasattr(obj, "__code__"):  # a Python function: its name and bytecode
-        code = hashlib.sha256(obj.__code__.co_code).hexdigest()[:16]
-        return f"<{obj.__module__}.{obj.__qualname__}:{code}>"
+    if isinstance(obj, CodeType):  # bytecode and constants
+        digest = hashlib.sha256(obj.co_code).hexdigest()[:16]
+        return f"code:{digest}{_token(obj.co_consts)}"
+    if hasattr(obj, "__code__"):  # a Python function: its code and what it closes over
+        cells = [c.cell_contents for c in obj.__closure__ or ()]
+        return f"<{obj.__module__}.{obj.__qualname__}:{_token(obj.__code__)}{_token(cells)}>"
     if isinstance(obj, Op):
         props = getattr(obj, "__props__", None)
         if props is not None:

@@ -187,3 +187,13 @@ def test_an_unwritable_store_compiles_without_storing(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match="Cannot write compiled models"):
         compiled, loaded = compile_cache.compile_nutpie(model, _free(model))
     assert not loaded and np.isfinite(_logp_and_grad(compiled, np.zeros(2))[0])
+
+
+def test_functions_are_told_apart_by_code_constants_and_closures():
+    def scaled(c):
+        return lambda x: x * c
+
+    token = compile_cache._token
+    assert token(lambda x: x * 2) != token(lambda x: x * 3)
+    assert token(scaled(2)) != token(scaled(3))
+    assert token(scaled(2)) == token(scaled(2))
