@@ -6,9 +6,12 @@ after 1000 tuning steps, on ``--seeds`` worlds, for each configuration:
 ``native_low_rank``: pymc-marketing's own saturation parameters (lam, beta), nutpie with a
     low-rank mass matrix, target_accept 0.95 (mmmcal's default before the slope
     parametrisation).
-``slope_diag``: mmmcal's default: the saturation sampled as (lam, initial slope), nutpie's
-    standard diagonal mass matrix (see ``mmmcal.model.SaturationConfig``).
+``slope_diag``: the saturation sampled as (lam, initial slope) (see
+    ``mmmcal.model.SaturationConfig``), nutpie's standard diagonal mass matrix.
 ``slope_low_rank``: the slope parametrisation with a low-rank mass matrix.
+``slope_auto``: mmmcal's default: the low-rank matrix, sampled again with the diagonal one
+    when the fit fails its checks (``SamplerConfig.adaptation="auto"``); ``retried`` counts
+    the second runs.
 
 Each configuration compiles once and re-uses the compiled model for every world, so the
 figures are sampling only. A fit "fails" when max R-hat > 1.01, any divergence, or min bulk
@@ -33,8 +36,9 @@ import numpy as np
 
 CONFIGS = {
     "native_low_rank": ("native", "low_rank", 0.95),
-    "slope_diag": ("slope", "diag", None),  # SamplerConfig defaults
+    "slope_diag": ("slope", "diag", None),
     "slope_low_rank": ("slope", "low_rank", 0.95),
+    "slope_auto": ("slope", "auto", None),  # SamplerConfig defaults
 }
 
 
@@ -85,6 +89,7 @@ def main() -> None:
                 "config": name,
                 "seed": seed,
                 "reused": fit.timings_.reused,
+                "retried": fit.timings_.retried,
                 "sample_s": fit.timings_.sample_s,
                 "min_ess_bulk": round(d.min_ess_bulk, 1),
                 "max_rhat": round(d.max_rhat, 4),
@@ -102,6 +107,7 @@ def main() -> None:
         timed = [r["sample_s"] for r in own if r["reused"]] or [r["sample_s"] for r in own]
         summary[name] = {
             "failures": sum(r["failed"] for r in own),
+            "retried": sum(r["retried"] for r in own),
             "median_min_ess_bulk": round(float(np.median([r["min_ess_bulk"] for r in own])), 1),
             "worst_min_ess_bulk": min(r["min_ess_bulk"] for r in own),
             "median_sample_s_reused": round(float(np.median(timed)), 2),

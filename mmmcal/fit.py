@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -39,16 +40,23 @@ _LIFT_DESIGN_COLUMNS = (
 
 __all__ = ["CalibratedMMM", "Diagnostics", "SamplerConfig"]
 
+# Draws and tuning steps per chain from which ``adaptation="auto"`` tries the low-rank matrix.
+FULL_RUN = 500
+
 
 class SamplerConfig(BaseModel):
     """How to sample: nutpie by default; draws and tune per chain.
 
-    The defaults were chosen by ``benchmarks/fit_reliability.py`` and ``fit_speed.py``: with
-    the saturation in slope coordinates (``mmmcal.model.SaturationConfig``) nutpie's standard
-    diagonal mass matrix mixes every world tried; the low-rank one (``adaptation="low_rank"``)
-    takes fewer gradients when it works but leaves a chain stuck in some worlds.
-    ``target_accept=0.95`` removes the rare divergences near ``adstock_alpha = 0`` that 0.9
-    leaves (one in 4,000 draws in two of eight worlds).
+    The defaults were chosen by ``benchmarks/fit_reliability.py`` and ``fit_speed.py``. With
+    the saturation in slope coordinates (``mmmcal.model.SaturationConfig``) nutpie's low-rank
+    mass matrix needs a third of the gradients of its standard diagonal one, but has left a
+    chain stuck in some worlds; the diagonal one mixed in every world tried. ``adaptation``:
+    ``auto`` (default) samples full runs (draws and tune >= 500) with the low-rank matrix and
+    samples again with the diagonal one, re-using the compiled model, when the fit fails its
+    checks (:attr:`Diagnostics.ok`); shorter runs use the diagonal matrix. ``diag`` and
+    ``low_rank`` use one matrix, no second try. ``target_accept=0.95`` removes the rare
+    divergences near ``adstock_alpha = 0`` that 0.9 leaves (one in 4,000 draws in two of
+    eight worlds).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -61,8 +69,16 @@ class SamplerConfig(BaseModel):
     cores: int | None = Field(None, ge=1)
     progress: bool = False
     # nutpie only: mass-matrix adaptation, and re-use of a compiled model of the same structure.
-    adaptation: Literal["diag", "low_rank"] = "diag"
+    adaptation: Literal["auto", "diag", "low_rank"] = "auto"
     reuse_compiled: bool = True
+
+    @property
+    def first_adaptation(self) -> Literal["diag", "low_rank"]:
+        """The mass matrix a fit starts with (``auto``: low-rank for full runs)."""
+        if self.adaptation != "auto":
+            return self.adaptation
+        full = min(self.draws, self.tune) >= FULL_RUN
+        return "low_rank" if full else "diag"
 
     @model_validator(mode="after")
     def _enough_tuning_for_low_rank(self) -> SamplerConfig:
@@ -244,9 +260,38 @@ class CalibratedMMM:
     def _fit_nutpie(self) -> CalibratedMMM:
         """Sample with nutpie through :mod:`mmmcal.sampling` and finish as pymc-marketing does."""
         s, mmm = self.sampler, self.mmm_
+        free = [v.name for v in mmm.model.free_RVs]
         start = time.perf_counter()
-        idata, self.timings_ = sample_nutpie(
-            mmm.model,
+        idata, self.timings_, self.diagnostics_ = self._sample_nutpie(s.first_adaptation, free)
+        if s.adaptation == "auto" and s.first_adaptation == "low_rank":
+            if not self.diagnostics_.ok:  # a stuck or diverging chain: the robust matrix
+                first = self.timings_
+                idata, second, self.diagnostics_ = self._sample_nutpie("diag", free)
+                self.timings_ = dataclasses.replace(
+                    second,
+                    compile_s=first.compile_s + second.compile_s,
+                    sample_s=first.sample_s + second.sample_s,
+                    deterministics_s=first.deterministics_s + second.deterministics_s,
+                    source=first.source,
+                    retried=True,
+                )
+        idata.posterior.attrs["pymc_marketing_version"] = pymc_marketing.__version__
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The group fit_data is not defined")
+            idata.add_groups(fit_data=mmm.create_fit_data(self.data_.X, self.data_.y))
+        mmm.idata = idata
+        mmm.set_idata_attrs(idata)
+        self.idata_ = idata
+        seconds = time.perf_counter() - start
+        self.diagnostics_ = dataclasses.replace(self.diagnostics_, fit_seconds=seconds)
+        return self
+
+    def _sample_nutpie(self, adaptation: str, free: list[str]):
+        """One nutpie run with ``adaptation``: (idata, timings, diagnostics)."""
+        s = self.sampler
+        start = time.perf_counter()
+        idata, timings = sample_nutpie(
+            self.mmm_.model,
             key=self.structure_key() if s.reuse_compiled else None,
             draws=s.draws,
             tune=s.tune,
@@ -254,20 +299,10 @@ class CalibratedMMM:
             target_accept=s.target_accept,
             seed=s.seed,
             cores=s.cores,
-            adaptation=s.adaptation,
+            adaptation=adaptation,
             progress=s.progress,
         )
-        idata.posterior.attrs["pymc_marketing_version"] = pymc_marketing.__version__
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="The group fit_data is not defined")
-            idata.add_groups(fit_data=mmm.create_fit_data(self.data_.X, self.data_.y))
-        mmm.idata = idata
-        mmm.set_idata_attrs(idata)
-        seconds = time.perf_counter() - start
-        self.idata_ = idata
-        free = [v.name for v in mmm.model.free_RVs]
-        self.diagnostics_ = _diagnostics(idata, free, seconds)
-        return self
+        return idata, timings, _diagnostics(idata, free, time.perf_counter() - start)
 
     # ------------------------------------------------------------------ results
     def _check_fitted(self) -> None:

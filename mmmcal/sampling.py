@@ -54,12 +54,16 @@ class SampleTimes:
 
     ``source``: ``"compiled"`` (compiled in this fit), ``"disk"`` (loaded from the store of
     :mod:`mmmcal.compile_cache`) or ``"memory"`` (compiled earlier in this process).
+    ``adaptation``: the mass matrix of the kept draws; ``retried``: a first run with the
+    low-rank matrix failed its checks and was sampled again (seconds include both runs).
     """
 
     compile_s: float
     sample_s: float
     deterministics_s: float
     source: Literal["compiled", "disk", "memory"] = "compiled"
+    adaptation: str = "diag"
+    retried: bool = False
 
     @property
     def reused(self) -> bool:
@@ -204,4 +208,5 @@ def sample_nutpie(
         sample_s=round(sample_s, 3),
         deterministics_s=round(deterministics_s, 3),
         source=source,
+        adaptation=adaptation,
     )

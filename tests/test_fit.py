@@ -1,11 +1,12 @@
 """Real (tiny) fits: calibration must move the posterior; save/load must round-trip."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-from mmmcal.fit import CalibratedMMM
+from mmmcal.fit import CalibratedMMM, SamplerConfig
 from mmmcal.model import ModelSpec
 from mmmcal.score import Scorecard
 
@@ -88,3 +89,47 @@ def test_unfitted_model_says_so():
         CalibratedMMM(spec).channel_contributions()
     with pytest.raises(ValueError, match="lift_dist"):
         CalibratedMMM(spec, lift_dist="cauchy")
+
+
+def test_auto_adaptation_tries_low_rank_on_full_runs_only():
+    assert SamplerConfig().first_adaptation == "low_rank"
+    assert SamplerConfig.fast().first_adaptation == "diag"
+    assert SamplerConfig(adaptation="diag").first_adaptation == "diag"
+    assert SamplerConfig(tune=100).first_adaptation == "diag"  # no error: auto picks diag
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("first_ok", [True, False])
+def test_auto_adaptation_samples_again_with_diag_only_when_checks_fail(
+    fits, small_world, monkeypatch, first_ok
+):
+    import mmmcal.fit as fit_module
+
+    calls = []
+    real_sample, real_diagnostics = fit_module.sample_nutpie, fit_module._diagnostics
+
+    def spy_sample(model, **kwargs):
+        calls.append(kwargs["adaptation"])
+        return real_sample(model, **kwargs)
+
+    def judged(idata, free, seconds):
+        # The verdict on the first run is forced; the numbers are the run's own.
+        d = real_diagnostics(idata, free, seconds)
+        if len(calls) == 1:
+            return dataclasses.replace(
+                d, divergences=0 if first_ok else 7, max_rhat=1.0, min_ess_bulk=1e4
+            )
+        return d
+
+    monkeypatch.setattr(fit_module, "sample_nutpie", spy_sample)
+    monkeypatch.setattr(fit_module, "_diagnostics", judged)
+    _, cal, lift = fits  # this structure is compiled: both runs re-use it
+    sampler = SamplerConfig(draws=500, tune=500, chains=2, seed=3)
+    fit = CalibratedMMM(cal.spec, lift, sampler=sampler).fit(small_world.data)
+    assert calls == (["low_rank"] if first_ok else ["low_rank", "diag"])
+    assert fit.timings_.retried is (not first_ok)
+    assert fit.timings_.adaptation == calls[-1]
+    assert fit.timings_.source == "memory"
+    assert fit.idata_.posterior.sizes["draw"] == 500
+    if not first_ok:  # the kept diagnostics are the second run's, not the forced verdict
+        assert fit.diagnostics_.divergences != 7
