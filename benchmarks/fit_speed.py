@@ -4,8 +4,9 @@ The reference world's calibrated model (156 weeks, 3 channels, demand proxy, yea
 seasonality, one 8-week TV switch-on test), 4 chains x 1000 draws after 1000 tuning steps:
 
 (a) ``mmmcal``: :class:`mmmcal.fit.CalibratedMMM` with its defaults (window lift likelihood,
-    saturation sampled in slope coordinates, nutpie with a diagonal mass matrix and
-    target_accept 0.95), in a fresh process with an empty store of compiled models
+    saturation sampled in slope coordinates, nutpie with target_accept 0.95 and its low-rank
+    mass matrix, sampled again with the diagonal one if the fit fails its checks; rows record
+    ``adaptation`` and ``retried``), in a fresh process with an empty store of compiled models
     (``mmmcal.compile_cache``): compilation included. The same process then fits a second
     world (seed + 100) of the same structure, which re-uses the compiled model in memory:
     ``marginal_wall_s``.
@@ -151,6 +152,8 @@ def _fit_one(path: str, seed: int, draws: int, tune: int, chains: int) -> dict:
     if path in ("mmmcal", "mmmcal_stored"):
         extra = {
             "compiled_model_from": model.timings_.source,
+            "adaptation": model.timings_.adaptation,
+            "retried": model.timings_.retried,
             "compile_s": model.timings_.compile_s,
             "sample_s": model.timings_.sample_s,
             "deterministics_s": model.timings_.deterministics_s,
