@@ -543,10 +543,7 @@ def compile_nutpie(model, var_names: list[str], *, store: bool = True):
     """The compiled model nutpie samples (what ``nutpie.compile_pymc_model`` gives).
 
     With ``store``, a model of the same :func:`fingerprint` compiled earlier on this machine
-    is loaded from :func:`cache_dir` instead, and a new one is stored there. Either way the
-    sampler runs numba's stored form of the machine code (kept in a temporary folder when
-    not stored): code built in memory can round a few last bits differently, and this way a
-    fit's draws do not depend on whether its model was compiled now, loaded, or not stored.
+    is loaded from :func:`cache_dir` instead, and a new one is stored there.
     Returns (compiled model, loaded from disk).
     """
     directory = cache_dir() if store else None
@@ -575,15 +572,4 @@ def compile_nutpie(model, var_names: list[str], *, store: bool = True):
                 stacklevel=2,
             )
             entry = None
-    if entry is None:
-        with tempfile.TemporaryDirectory(prefix="mmmcal-compiled-") as transient:
-            return _compile_and_reload(model, var_names, Path(transient)), False
-    return _compile_and_reload(model, var_names, entry), False
-
-
-def _compile_and_reload(model, var_names: list[str], entry: Path):
-    """Compile into ``entry`` and sample with what was stored there (see compile_nutpie)."""
-    compiled = _compile(model, var_names, entry)
-    if (entry / "meta.json").exists():
-        compiled = _load(model, entry) or compiled
-    return compiled
+    return _compile(model, var_names, entry), False
