@@ -37,7 +37,14 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
-__all__ = ["cache_dir", "cache_info", "clear_disk_cache", "compile_nutpie", "fingerprint"]
+__all__ = [
+    "cache_dir",
+    "cache_info",
+    "clear_disk_cache",
+    "compile_nutpie",
+    "fingerprint",
+    "shared_variables",
+]
 
 CACHE_ENV = "MMMCAL_COMPILE_CACHE"
 # Libraries whose versions decide what a compiled model computes.
@@ -362,7 +369,7 @@ def _callback(kind: str, layout: _Layout, inner, directory: Path | None, record_
     """The ``kind`` ("logp" or "expand") C callback for nutpie, stored in ``directory`` if given.
 
     ``inner`` is the numba build of pytensor's function; None loads the callback from
-    ``directory`` and returns None when it is not there. Returns (callback, loaded).
+    ``directory`` and returns None when it is not there.
     """
     import numba
     import numba.types as nt
@@ -394,20 +401,25 @@ def _callback(kind: str, layout: _Layout, inner, directory: Path | None, record_
         _register_locator()
         _STORED[py_func] = (directory, kind)
         cfunc.enable_caching()
-        if inner is None:
-            target = cfunc._targetdescr.target_context
-            if cfunc._cache.load_overload(cfunc._sig, target) is None:
-                return None, False
-    elif inner is None:
-        return None, False
+    if inner is None:  # load only: read the stored code once, as CFunc.compile does on a hit
+        if directory is None:
+            return None
+        cres = cfunc._cache.load_overload(cfunc._sig, cfunc._targetdescr.target_context)
+        if cres is None:
+            return None
+        cfunc._library = cres.library
+        cfunc._wrapper_name = cres.fndesc.llvm_cfunc_wrapper_name
+        cfunc._wrapper_address = cres.library.get_pointer_to_function(cfunc._wrapper_name)
+        return cfunc
     with warnings.catch_warnings():
         # Code holding process-specific addresses is not stored; _compile notices.
         warnings.filterwarnings("ignore", "Cannot cache compiled function", numba.NumbaWarning)
         cfunc.compile()
-    return cfunc, cfunc.cache_hits > 0
+    return cfunc
 
 
-def _shared_by_name(model) -> dict[str, Any]:
+def shared_variables(model) -> dict[str, Any]:
+    """The model's data and mutable dimension lengths (shared variables), by name."""
     shared = {v.name: v for v in model.data_vars}
     shared.update({k: v for k, v in model.dim_lengths.items() if hasattr(v, "get_value")})
     return shared
@@ -450,10 +462,9 @@ def _initial_point_fn(model, layout: _Layout):
     )
 
 
-def _assemble(model, layout: _Layout, callbacks, variables):
+def _assemble(model, layout: _Layout, callbacks, var_keys, data, user_data):
     from nutpie.compile_pymc import CompiledPyMCModel, _prepare_dims_and_coords
 
-    var_keys, data, user_data = _user_data(variables, layout)
     dims, coords = _prepare_dims_and_coords(model, layout.shape_info(), layout.reparameterized)
     return CompiledPyMCModel(
         _n_dim=layout.n_dim,
@@ -474,26 +485,19 @@ def _assemble(model, layout: _Layout, callbacks, variables):
     )
 
 
-def _record_dtype(variables: list):
-    from nutpie.compile_pymc import make_user_data
-
-    keys = {var: f"s{i}" for i, var in enumerate(variables)}
-    return make_user_data(keys, {k: np.zeros((0,) * v.ndim) for v, k in keys.items()}).dtype
-
-
 def _load(model, entry: Path):
     if not (entry / "meta.json").exists():
         return None
     layout = _Layout.read(entry / "meta.json")
-    shared = _shared_by_name(model)
+    shared = shared_variables(model)
     variables = [shared.get(n) for n in layout.shared]
     if any(v is None or v.ndim != nd for v, nd in zip(variables, layout.shared_ndims, strict=True)):
         return None
-    record = _record_dtype(variables)
-    callbacks = [_callback(kind, layout, None, entry, record)[0] for kind in ("logp", "expand")]
+    var_keys, data, user_data = _user_data(variables, layout)
+    callbacks = [_callback(k, layout, None, entry, user_data.dtype) for k in ("logp", "expand")]
     if None in callbacks:
         return None
-    return _assemble(model, layout, callbacks, variables)
+    return _assemble(model, layout, callbacks, var_keys, data, user_data)
 
 
 def _compile(model, var_names: list[str], entry: Path | None):
@@ -512,7 +516,7 @@ def _compile(model, var_names: list[str], entry: Path | None):
     )
     logp_vars, expand_vars = list(logp_pt.get_shared()), list(expand_pt.get_shared())
     variables = list(dict.fromkeys([*logp_vars, *expand_vars]))
-    named = _shared_by_name(model)
+    named = shared_variables(model)
     if any(named.get(v.name) is not v for v in variables):
         entry = None  # data the model does not name cannot be matched up in another process
     layout = _Layout(
@@ -528,15 +532,15 @@ def _compile(model, var_names: list[str], entry: Path | None):
         logp_args=[variables.index(v) for v in logp_vars],
         expand_args=[variables.index(v) for v in expand_vars],
     )
-    record = _record_dtype(variables)
+    var_keys, data, user_data = _user_data(variables, layout)
     callbacks = [
-        _callback("logp", layout, logp_pt.vm.jit_fn, entry, record)[0],
-        _callback("expand", layout, expand_pt.vm.jit_fn, entry, record)[0],
+        _callback("logp", layout, logp_pt.vm.jit_fn, entry, user_data.dtype),
+        _callback("expand", layout, expand_pt.vm.jit_fn, entry, user_data.dtype),
     ]
     # numba declines to store code that holds process-specific addresses; then so do we.
     if entry is not None and all(any(entry.glob(f"*-{k}.*.nbi")) for k in ("logp", "expand")):
         _Layout.write(layout, entry / "meta.json")
-    return _assemble(model, layout, callbacks, variables)
+    return _assemble(model, layout, callbacks, var_keys, data, user_data)
 
 
 def compile_nutpie(model, var_names: list[str], *, store: bool = True):

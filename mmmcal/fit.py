@@ -263,18 +263,18 @@ class CalibratedMMM:
         free = [v.name for v in mmm.model.free_RVs]
         start = time.perf_counter()
         idata, self.timings_, self.diagnostics_ = self._sample_nutpie(s.first_adaptation, free)
-        if s.adaptation == "auto" and s.first_adaptation == "low_rank":
-            if not self.diagnostics_.ok:  # a stuck or diverging chain: the robust matrix
-                first = self.timings_
-                idata, second, self.diagnostics_ = self._sample_nutpie("diag", free)
-                self.timings_ = dataclasses.replace(
-                    second,
-                    compile_s=first.compile_s + second.compile_s,
-                    sample_s=first.sample_s + second.sample_s,
-                    deterministics_s=first.deterministics_s + second.deterministics_s,
-                    source=first.source,
-                    retried=True,
-                )
+        retry = s.adaptation == "auto" and s.first_adaptation == "low_rank"
+        if retry and not self.diagnostics_.ok:  # a stuck or diverging chain: the robust matrix
+            first = self.timings_
+            idata, second, self.diagnostics_ = self._sample_nutpie("diag", free)
+            self.timings_ = dataclasses.replace(
+                second,
+                compile_s=first.compile_s + second.compile_s,
+                sample_s=first.sample_s + second.sample_s,
+                deterministics_s=first.deterministics_s + second.deterministics_s,
+                source=first.source,
+                retried=True,
+            )
         idata.posterior.attrs["pymc_marketing_version"] = pymc_marketing.__version__
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The group fit_data is not defined")

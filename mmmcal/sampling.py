@@ -25,6 +25,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from mmmcal.compile_cache import compile_nutpie, shared_variables
+
 __all__ = ["SampleTimes", "clear_compiled_cache", "sample_nutpie"]
 
 Adaptation = Literal["diag", "low_rank"]
@@ -71,22 +73,13 @@ class SampleTimes:
         return self.source != "compiled"
 
 
-def _shared_variables(model) -> dict[str, Any]:
-    """The model's data and mutable dimension lengths (shared variables), by name."""
-    shared = {v.name: v for v in model.data_vars}
-    shared.update({k: v for k, v in model.dim_lengths.items() if hasattr(v, "get_value")})
-    return shared
-
-
 def _shared_values(model) -> dict[str, np.ndarray]:
-    """Current values of :func:`_shared_variables`."""
-    return {name: var.get_value() for name, var in _shared_variables(model).items()}
+    """Current values of :func:`mmmcal.compile_cache.shared_variables`."""
+    return {name: var.get_value() for name, var in shared_variables(model).items()}
 
 
 def _compile(model, free: list[str], store: bool) -> tuple[_Compiled, bool]:
     """Compile (or load from disk when ``store``); returns (entry, loaded from disk)."""
-    from mmmcal.compile_cache import compile_nutpie
-
     sampler, loaded = compile_nutpie(model, free, store=store)
     return _Compiled(model=model, sampler=sampler), loaded
 
@@ -104,7 +97,7 @@ def _deterministics(entry: _Compiled, posterior, values: dict[str, np.ndarray], 
         entry.deterministics = cached.compile_fn(
             inputs=cached.free_RVs, outs=cached.deterministics, on_unused_input="ignore"
         )
-    for name, var in _shared_variables(cached).items():
+    for name, var in shared_variables(cached).items():
         var.set_value(values[name])
     computed = apply_function_over_dataset(
         entry.deterministics,
