@@ -18,7 +18,9 @@ compiled as before and not stored.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+import math
 import os
 import platform
 import re
@@ -58,29 +60,35 @@ _VERSIONED = (
     "pymc-marketing",
     "nutpie",
 )
-_FORMAT = 1  # bump when the stored layout changes
+_FORMAT = 2  # bump when the stored layout changes
 
 # nutpie's C callbacks (its ``_make_c_logp_func`` and ``_make_c_expand_func``), written out so
-# that no compile-time data is captured and numba can store them: ``{arrays}`` unpacks the
-# data arrays from nutpie's record of pointers, ``{args}`` passes them on.
+# that no compile-time data is captured and numba can store them. ``{arrays}`` unpacks the data
+# arrays from nutpie's record of pointers and ``{args}`` passes them on. As in nutpie, the
+# unpacking sits outside the ``try`` block: numba splits a ``try`` body into a block per call,
+# and its SSA and lowering passes over the ~400 blocks that the unpacking makes there cost
+# ~10 s on the reference model.
 _LOGP_SRC = """
 def mmmcal_logp(dim, x_, out_, logp_, user_data_):
     if dim != n_dim:
         return -1
-    try:
-        x = numba.carray(x_, (n_dim,))
-        out = numba.carray(out_, (n_dim,))
-        logp = numba.carray(logp_, ())
+    x = numba.carray(x_, (n_dim,))
+    out = numba.carray(out_, (n_dim,))
+    logp = numba.carray(logp_, ())
 {arrays}
+    try:
         logp_val, grad = inner(x{args})
-        logp[()] = logp_val
-        out[...] = grad
-        if not np.all(np.isfinite(out)):
-            return 3
-        if not np.isfinite(logp_val):
-            return 4
     except Exception:
         return 1
+    logp[()] = logp_val
+    finite = True
+    for i in range(n_dim):
+        out[i] = grad[i]
+        finite = finite and math.isfinite(grad[i])
+    if not finite:
+        return 3
+    if not math.isfinite(logp_val[()]):
+        return 4
     return 0
 """
 
@@ -90,31 +98,49 @@ def mmmcal_expand(dim, expanded, x_, out_, user_data_):
         return -1
     if expanded != n_expanded:
         return -1
-    try:
-        x = numba.carray(x_, (n_dim,))
-        out = numba.carray(out_, (n_expanded,))
+    x = numba.carray(x_, (n_dim,))
+    out = numba.carray(out_, (n_expanded,))
 {arrays}
+    try:
         (values,) = inner(x{args})
-        out[...] = values
     except Exception:
         return -2
+    for i in range(n_expanded):
+        out[i] = values[i]
     return 0
 """
 
 
 def _unpack_source(used: list[int], ndims: list[int]) -> tuple[str, str]:
     """Source lines that read data arrays ``used`` (indices into the record) and the args."""
-    pad = " " * 8
+    pad = " " * 4
     lines = [f"{pad}shared = numba.carray(user_data_, (), record_dtype)['shared']"]
     for i in used:
         key = f"'s{i}'"
-        lines.append(
-            f"{pad}a{i} = numba.carray(void_pointer(shared['data'][{key}][()]), "
-            f"int(shared['size'][{key}][()]), dtype{i})"
-        )
         dims = "".join(f"int(shared['shape'][{key}][{d}]), " for d in range(ndims[i]))
-        lines.append(f"{pad}a{i} = a{i}.reshape(({dims}))")
+        lines.append(
+            f"{pad}a{i} = numba.carray(void_pointer(shared['data'][{key}][()]), ({dims}), dtype{i})"
+        )
     return "\n".join(lines), "".join(f", a{i}" for i in used)
+
+
+def _graph_function(jit_fn):
+    """The numba function of pytensor's graph itself, under its ``*args`` wrappers.
+
+    pytensor wraps the graph function in two ``*args`` forwarders (one for its cache, one
+    callable from Python); each is a numba library of its own that links, re-optimises and
+    re-emits the whole graph's machine code (~60k lines of LLVM IR here). Calling the graph
+    function directly skips both. A function of another shape is returned as it is.
+    """
+    fn = jit_fn
+    while (
+        getattr(fn, "py_func", None) is not None
+        and fn.py_func.__code__.co_flags & inspect.CO_VARARGS
+        and fn.py_func.__code__.co_names == ("jitable_func",)
+        and hasattr(fn.py_func.__globals__.get("jitable_func"), "py_func")
+    ):
+        fn = fn.py_func.__globals__["jitable_func"]
+    return fn
 
 
 def cache_dir() -> Path | None:
@@ -384,6 +410,7 @@ def _callback(kind: str, layout: _Layout, inner, directory: Path | None, record_
         "__name__": __name__,
         "numba": numba,
         "np": np,
+        "math": math,
         "n_dim": layout.n_dim,
         "n_expanded": layout.n_expanded,
         "inner": inner,
@@ -534,8 +561,8 @@ def _compile(model, var_names: list[str], entry: Path | None):
     )
     var_keys, data, user_data = _user_data(variables, layout)
     callbacks = [
-        _callback("logp", layout, logp_pt.vm.jit_fn, entry, user_data.dtype),
-        _callback("expand", layout, expand_pt.vm.jit_fn, entry, user_data.dtype),
+        _callback("logp", layout, _graph_function(logp_pt.vm.jit_fn), entry, user_data.dtype),
+        _callback("expand", layout, _graph_function(expand_pt.vm.jit_fn), entry, user_data.dtype),
     ]
     # numba declines to store code that holds process-specific addresses; then so do we.
     if entry is not None and all(any(entry.glob(f"*-{k}.*.nbi")) for k in ("logp", "expand")):

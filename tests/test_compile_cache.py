@@ -27,7 +27,8 @@ def _toy(y, prior_sigma=1.0):
     return model
 
 
-def _logp_and_grad(compiled, x):
+def _call_logp(compiled, x):
+    """(return code, log density, gradient) of nutpie's C callback at ``x``."""
     x = np.ascontiguousarray(x, dtype=float)
     grad, logp = np.zeros_like(x), np.zeros(())
     as_ptr = lambda a: a.ctypes.data_as(ctypes.POINTER(ctypes.c_double))  # noqa: E731
@@ -38,8 +39,13 @@ def _logp_and_grad(compiled, x):
         as_ptr(logp),
         ctypes.c_void_p(compiled.user_data.ctypes.data),
     )
+    return code, float(logp), grad
+
+
+def _logp_and_grad(compiled, x):
+    code, logp, grad = _call_logp(compiled, x)
     assert code == 0
-    return float(logp), grad
+    return logp, grad
 
 
 def _free(model):
@@ -197,3 +203,42 @@ def test_functions_are_told_apart_by_code_constants_and_closures():
     assert token(lambda x: x * 2) != token(lambda x: x * 3)
     assert token(scaled(2)) != token(scaled(3))
     assert token(scaled(2)) == token(scaled(2))
+
+
+def test_callbacks_answer_as_nutpie_own_build_does():
+    """Values where the graph is fine, and nutpie's codes where it raises or is not finite."""
+    import nutpie
+    import pytensor.tensor as pt
+    from pytensor.raise_op import Assert
+
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 1.0, shape=2)
+        pm.Potential("guard", Assert("mu[0] too large")(pt.constant(0.0), mu[0] < 5.0))
+        pm.Potential("root", pt.switch(mu[1] > -3.0, 0.0, pt.log(mu[1])))
+    ours, _ = compile_cache.compile_nutpie(model, _free(model), store=False)
+    theirs = nutpie.compile_pymc_model(model, backend="numba")
+    points = {"fine": [0.3, -1.0], "raises": [6.0, 0.0], "not finite": [0.0, -4.0]}
+    codes = {}
+    for name, x in points.items():
+        code, logp, grad = _call_logp(ours, x)
+        ref_code, ref_logp, ref_grad = _call_logp(theirs, x)
+        assert code == ref_code, name
+        codes[name] = code
+        if code == 0:
+            np.testing.assert_allclose([logp, *grad], [ref_logp, *ref_grad], rtol=1e-12)
+    assert codes == {"fine": 0, "raises": 1, "not finite": 4}
+
+
+def test_callbacks_call_pytensor_graph_function_directly():
+    import inspect
+
+    import pytensor
+    import pytensor.tensor as pt
+
+    x = pt.vector("x")
+    fn = pytensor.function([x], pt.exp(x).sum(), mode="NUMBA")
+    graph = compile_cache._graph_function(fn.vm.jit_fn)
+    assert graph.py_func.__name__ == "numba_funcified_fgraph"
+    assert not graph.py_func.__code__.co_flags & inspect.CO_VARARGS
+    # A function of any other shape is used as it is.
+    assert compile_cache._graph_function(graph) is graph
