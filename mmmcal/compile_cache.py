@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from importlib.metadata import version
@@ -317,6 +318,7 @@ def fingerprint(model, var_names: list[str]) -> str | None:
 # ------------------------------------------------------------------ numba store
 _STORED: WeakKeyDictionary = WeakKeyDictionary()  # py_func -> (directory, key)
 _LOCATOR_LOCK = threading.Lock()
+_PATCH_LOCK = threading.Lock()
 
 
 def _register_locator() -> None:
@@ -441,8 +443,43 @@ def _callback(kind: str, layout: _Layout, inner, directory: Path | None, record_
     with warnings.catch_warnings():
         # Code holding process-specific addresses is not stored; _compile notices.
         warnings.filterwarnings("ignore", "Cannot cache compiled function", numba.NumbaWarning)
-        cfunc.compile()
+        with _graph_optimised_once():
+            cfunc.compile()
     return cfunc
+
+
+@contextmanager
+def _graph_optimised_once():
+    """Skip numba's second full optimisation of the graph when it links it into a callback.
+
+    numba optimises every library's final module after linking in the libraries it calls. The
+    graph function's library has already been optimised that way; the callback adds a few
+    loops around one call to it. So the callback's module gets only numba's first, cheap
+    module pass (inlining what must be inlined and pruning reference counts), which saves
+    ~2.5 s of the reference model's compilation at no measured cost per gradient.
+    """
+    from numba.core.codegen import CPUCodeLibrary
+
+    full = CPUCodeLibrary._optimize_final_module
+
+    def optimise(library):
+        if not library.name.startswith(("mmmcal_logp", "mmmcal_expand")):
+            return full(library)
+        codegen = library._codegen
+        passes, builder = codegen._module_pass_manager(
+            loop_vectorize=codegen._loopvect,
+            slp_vectorize=False,
+            opt=codegen._opt_level,
+            cost="cheap",
+        )
+        passes.run(library._final_module, builder)
+
+    with _PATCH_LOCK:
+        CPUCodeLibrary._optimize_final_module = optimise
+        try:
+            yield
+        finally:
+            CPUCodeLibrary._optimize_final_module = full
 
 
 def shared_variables(model) -> dict[str, Any]:
