@@ -1,12 +1,13 @@
 """Sample a built PyMC model with nutpie, compiling each model structure once.
 
-Compiling a model for nutpie's numba backend costs about 30 s, more than sampling the
-reference model takes. Every value that changes between data sets (spend, target, controls,
-scales, lift results) is model data, so a model with the same structure — same spec, data
-shape and lift-test design — re-uses the compiled sampler with its new data
-(``CompiledPyMCModel.with_data``); so do the compiled deterministics. Within a process the
-compiled model stays in memory; across processes it is loaded from the disk store of
-:mod:`mmmcal.compile_cache`, so a re-run notebook or a new Dask worker does not compile again.
+Compiling a model for nutpie's numba backend costs ~14 s (:mod:`mmmcal.compile_cache`),
+more than sampling the reference model takes. Every value that changes between data sets
+(spend, target, controls, scales, lift results) is model data, so a model with the same
+structure — same spec, data shape and lift-test design — re-uses the compiled sampler with
+its new data (``CompiledPyMCModel.with_data``); so do the compiled deterministics. Within a
+process the compiled model stays in memory; across processes it is loaded from the disk store
+of :mod:`mmmcal.compile_cache`, so a re-run notebook or a new Dask worker does not compile
+again.
 
 The result matches ``pm.sample(nuts_sampler="nutpie")`` followed by
 ``pm.compute_deterministics``: a posterior with free variables and deterministics, plus
