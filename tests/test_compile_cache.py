@@ -242,3 +242,22 @@ def test_callbacks_call_pytensor_graph_function_directly():
     assert not graph.py_func.__code__.co_flags & inspect.CO_VARARGS
     # A function of any other shape is used as it is.
     assert compile_cache._graph_function(graph) is graph
+
+
+def test_free_shapes_are_nutpie_own():
+    """The shapes nutpie reads when tracing free variables, computed without deterministics."""
+    import nutpie.compile_pymc as ncp
+    from pymc.initial_point import make_initial_point_fn
+
+    with pm.Model(coords={"channel": ["a", "b", "c"]}) as model:
+        n = pm.Data("n", np.ones(4))
+        weights = pm.Dirichlet("weights", np.ones(3), dims="channel")
+        scale = pm.HalfNormal("scale", 1.0, shape=n.shape[0])
+        pm.Deterministic("scaled", scale[:, None] * weights[None, :])
+    point_fn = make_initial_point_fn(model=model, return_transformed=True)
+    ours = compile_cache._free_shapes(model, point_fn)
+    theirs = ncp._compute_shapes(model)
+    assert ours["weights"] == (3,) and ours["weights_simplex__"] == (2,)
+    assert ours["scale"] == (4,) and "scaled" not in ours
+    assert ours == {k: tuple(v) for k, v in theirs.items() if k in ours}
+    assert set(ours) == {*(v.name for v in model.value_vars), *(v.name for v in model.free_RVs)}
