@@ -30,7 +30,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import wraps
 from importlib.metadata import version
@@ -412,7 +412,6 @@ def _callback(kind: str, layout: _Layout, inner, directory: Path | None, record_
     namespace = {
         "__name__": __name__,
         "numba": numba,
-        "np": np,
         "math": math,
         "n_dim": layout.n_dim,
         "n_expanded": layout.n_expanded,
@@ -444,13 +443,25 @@ def _callback(kind: str, layout: _Layout, inner, directory: Path | None, record_
     with warnings.catch_warnings():
         # Code holding process-specific addresses is not stored; _compile notices.
         warnings.filterwarnings("ignore", "Cannot cache compiled function", numba.NumbaWarning)
-        with _graph_optimised_once():
+        with _graph_optimised_once(py_func.__name__):
             cfunc.compile()
     return cfunc
 
 
 @contextmanager
-def _graph_optimised_once():
+def _patched(owner, name: str, value):
+    """``owner.<name>`` is ``value`` while the block runs; one such patch at a time."""
+    with _PATCH_LOCK:
+        original = getattr(owner, name)
+        setattr(owner, name, value)
+        try:
+            yield
+        finally:
+            setattr(owner, name, original)
+
+
+@contextmanager
+def _graph_optimised_once(callback_name: str):
     """Skip numba's second full optimisation of the graph when it links it into a callback.
 
     numba optimises every library's final module after linking in the libraries it calls. The
@@ -464,7 +475,7 @@ def _graph_optimised_once():
     full = CPUCodeLibrary._optimize_final_module
 
     def optimise(library):
-        if not library.name.startswith(("mmmcal_logp", "mmmcal_expand")):
+        if library.name != callback_name:
             return full(library)
         codegen = library._codegen
         passes, builder = codegen._module_pass_manager(
@@ -475,12 +486,8 @@ def _graph_optimised_once():
         )
         passes.run(library._final_module, builder)
 
-    with _PATCH_LOCK:
-        CPUCodeLibrary._optimize_final_module = optimise
-        try:
-            yield
-        finally:
-            CPUCodeLibrary._optimize_final_module = full
+    with _patched(CPUCodeLibrary, "_optimize_final_module", optimise):
+        yield
 
 
 def shared_variables(model) -> dict[str, Any]:
@@ -600,23 +607,17 @@ def _compile(model, var_names: list[str], entry: Path | None):
     point_fn = make_initial_point_fn(model=model, return_transformed=True)
     free = {rv.name for rv in model.free_RVs}
     shapes = _free_shapes(model, point_fn) if set(var_names) <= free else None
-    with _PATCH_LOCK:
-        full_shapes = ncp._compute_shapes
-        if shapes is not None:  # nutpie's own also compiles every deterministic's shape
-            ncp._compute_shapes = lambda _: shapes
-        try:
-            n_dim, n_expanded, logp_pt, expand_pt, _, shape_info, reparameterized = (
-                ncp._make_functions(
-                    model,
-                    mode="NUMBA",
-                    compute_grad=True,
-                    join_expanded=True,
-                    pymc_initial_point_fn=point_fn,
-                    var_names=var_names,
-                )
-            )
-        finally:
-            ncp._compute_shapes = full_shapes
+    # nutpie's own _compute_shapes also compiles every deterministic's shape.
+    known = nullcontext() if shapes is None else _patched(ncp, "_compute_shapes", lambda _: shapes)
+    with known:
+        n_dim, n_expanded, logp_pt, expand_pt, _, shape_info, reparameterized = ncp._make_functions(
+            model,
+            mode="NUMBA",
+            compute_grad=True,
+            join_expanded=True,
+            pymc_initial_point_fn=point_fn,
+            var_names=var_names,
+        )
     logp_vars, expand_vars = list(logp_pt.get_shared()), list(expand_pt.get_shared())
     variables = list(dict.fromkeys([*logp_vars, *expand_vars]))
     named = shared_variables(model)
