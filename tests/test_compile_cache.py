@@ -244,6 +244,33 @@ def test_callbacks_call_pytensor_graph_function_directly():
     assert compile_cache._graph_function(graph) is graph
 
 
+def test_graph_and_callbacks_get_one_cheap_machine_code_emission(monkeypatch):
+    """The graph's library and the callbacks are emitted by the -O0 target, and still agree."""
+    import nutpie
+
+    emitted = []
+    real = compile_cache._unoptimising_target
+
+    class Recording:
+        def __init__(self, machine):
+            self.machine = machine
+
+        def emit_object(self, module):
+            emitted.append(module.name)
+            return self.machine.emit_object(module)
+
+    monkeypatch.setattr(compile_cache, "_unoptimising_target", lambda cg: Recording(real(cg)))
+    model = _toy(np.array([0.5, 1.5, 2.5]))
+    ours, _ = compile_cache.compile_nutpie(model, _free(model), store=False)
+    assert {"mmmcal_logp", "mmmcal_expand"} <= set(emitted)
+    assert sum("numba_funcified_fgraph" in name for name in emitted) == 2  # logp and expand
+    theirs = nutpie.compile_pymc_model(model, backend="numba")
+    x = np.array([0.2, -0.3])
+    np.testing.assert_allclose(
+        np.hstack(_logp_and_grad(ours, x)), np.hstack(_logp_and_grad(theirs, x)), rtol=1e-12
+    )
+
+
 def test_free_shapes_are_nutpie_own():
     """The shapes nutpie reads when tracing free variables, computed without deterministics."""
     import nutpie.compile_pymc as ncp
