@@ -62,7 +62,7 @@ _VERSIONED = (
     "pymc-marketing",
     "nutpie",
 )
-_FORMAT = 2  # bump when the stored layout changes
+_FORMAT = 3  # bump when the stored layout or the compiled code changes
 
 # nutpie's C callbacks (its ``_make_c_logp_func`` and ``_make_c_expand_func``), written out so
 # that no compile-time data is captured and numba can store them. ``{arrays}`` unpacks the data
