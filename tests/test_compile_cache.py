@@ -244,8 +244,8 @@ def test_callbacks_call_pytensor_graph_function_directly():
     assert compile_cache._graph_function(graph) is graph
 
 
-def test_graph_and_callbacks_get_one_cheap_machine_code_emission(monkeypatch):
-    """The graph's library and the callbacks are emitted by the -O0 target, and still agree."""
+def test_only_the_graph_library_is_emitted_without_optimising(monkeypatch):
+    """The graph's own library goes through the -O0 target, the callbacks do not; they agree."""
     import nutpie
 
     emitted = []
@@ -262,7 +262,7 @@ def test_graph_and_callbacks_get_one_cheap_machine_code_emission(monkeypatch):
     monkeypatch.setattr(compile_cache, "_unoptimising_target", lambda cg: Recording(real(cg)))
     model = _toy(np.array([0.5, 1.5, 2.5]))
     ours, _ = compile_cache.compile_nutpie(model, _free(model), store=False)
-    assert {"mmmcal_logp", "mmmcal_expand"} <= set(emitted)
+    assert not {"mmmcal_logp", "mmmcal_expand"} & set(emitted)  # stored code: numba's -O3
     assert sum("numba_funcified_fgraph" in name for name in emitted) == 2  # logp and expand
     theirs = nutpie.compile_pymc_model(model, backend="numba")
     x = np.array([0.2, -0.3])
