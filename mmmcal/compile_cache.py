@@ -1,6 +1,6 @@
 """nutpie's numba build of a PyMC model, compiled once per machine and kept on disk.
 
-Compiling the reference calibrated model takes ~14 s here (nutpie's own build: 30-40 s, see
+Compiling the reference calibrated model takes ~11-14 s here (nutpie's own build: 30-40 s, see
 :func:`_graph_function` and :func:`_graph_built_once`); sampling it takes ~4 s. A fresh
 Python process (a re-run notebook, the command line, a Dask worker) would pay that again,
 because pytensor's own numba cache misses: its rewrites do not give the same graph twice.

@@ -1,6 +1,6 @@
 """Sample a built PyMC model with nutpie, compiling each model structure once.
 
-Compiling a model for nutpie's numba backend costs ~14 s (:mod:`mmmcal.compile_cache`),
+Compiling a model for nutpie's numba backend costs ~11-14 s (:mod:`mmmcal.compile_cache`),
 more than sampling the reference model takes. Every value that changes between data sets
 (spend, target, controls, scales, lift results) is model data, so a model with the same
 structure — same spec, data shape and lift-test design — re-uses the compiled sampler with
