@@ -25,9 +25,9 @@ import time
 import numpy as np
 
 from mmmcal import LiftTestDesign, conversion_lift_test, get_preset, simulate
-from mmmcal.baselines import make_engine
-from mmmcal.model import ModelSpec
-from mmmcal.score import score_model
+from mmmcal.evaluate.scorecard import score_model
+from mmmcal.models.baselines import make_engine
+from mmmcal.models.spec import ModelSpec
 
 FITS = (
     ("ridge", "ridge", False),

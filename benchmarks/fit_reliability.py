@@ -64,8 +64,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from mmmcal import LiftTestDesign, conversion_lift_test, get_preset, simulate
-    from mmmcal.fit import CalibratedMMM, SamplerConfig
-    from mmmcal.model import ModelSpec
+    from mmmcal.models.bayes import CalibratedMMM, SamplerConfig
+    from mmmcal.models.spec import ModelSpec
 
     worlds = {}
     for seed in range(args.seeds):

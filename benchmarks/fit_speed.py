@@ -7,7 +7,7 @@ seasonality, one 8-week TV switch-on test), 4 chains x 1000 draws after 1000 tun
     saturation sampled in slope coordinates, nutpie with target_accept 0.95 and its low-rank
     mass matrix, sampled again with the diagonal one if the fit fails its checks; rows record
     ``adaptation`` and ``retried``), in a fresh process with an empty store of compiled models
-    (``mmmcal.compile_cache``): compilation included. The same process then fits a second
+    (``mmmcal.sampling.compile_cache``): compilation included. The same process then fits a second
     world (seed + 100) of the same structure, which re-uses the compiled model in memory:
     ``marginal_wall_s``.
 (a') ``mmmcal_stored``: (a) again in another fresh process that finds the model (a) stored:
@@ -55,8 +55,8 @@ def _fit_one(path: str, seed: int, draws: int, tune: int, chains: int) -> dict:
     import arviz as az
 
     from mmmcal import LiftTestDesign, conversion_lift_test, get_preset, simulate
-    from mmmcal.fit import CalibratedMMM, SamplerConfig, _diagnostics
-    from mmmcal.model import ModelSpec
+    from mmmcal.models.bayes import CalibratedMMM, SamplerConfig, _diagnostics
+    from mmmcal.models.spec import ModelSpec
 
     world = simulate(get_preset("reference"), seed)
     lift = conversion_lift_test(

@@ -21,7 +21,7 @@ import numpy as np
 from scipy import stats
 
 from mmmcal import get_preset, simulate
-from mmmcal.geolift import (
+from mmmcal.experiments.geolift import (
     GeoLiftDesign,
     analyse_geolift,
     causalpy_impact_draws,

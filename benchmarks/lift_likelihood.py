@@ -23,9 +23,9 @@ import time
 import numpy as np
 
 from mmmcal import LiftTestDesign, conversion_lift_test, get_preset, simulate
-from mmmcal.fit import CalibratedMMM, SamplerConfig
-from mmmcal.model import ModelSpec
-from mmmcal.score import score_model
+from mmmcal.evaluate.scorecard import score_model
+from mmmcal.models.bayes import CalibratedMMM, SamplerConfig
+from mmmcal.models.spec import ModelSpec
 
 
 def main() -> None:

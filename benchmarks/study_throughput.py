@@ -27,7 +27,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from mmmcal.study import Study, load_cells, load_study, run_study
+from mmmcal.study.study import Study, load_cells, load_study, run_study
 
 ROOT = Path(__file__).resolve().parents[1]
 

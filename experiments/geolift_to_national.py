@@ -1,8 +1,9 @@
 """Calibrate the geo world's national MMM with the national row of a CausalPy geo-lift test.
 
 World: `reference-geo`. Test: TV spend doubled in 20 random geos for 8 weeks, analysed with
-CausalPy's synthetic control (mmmcal.geolift). The national MMM (sales summed over geos) is
-fitted without and with that row; prints one JSON line with TV's share against the truth.
+CausalPy's synthetic control (mmmcal.experiments.geolift). The national MMM (sales summed
+over geos) is fitted without and with that row; prints one JSON line with TV's share against
+the truth.
 
     .venv/bin/python experiments/geolift_to_national.py [--seed 0]
 """
@@ -13,10 +14,10 @@ import argparse
 import json
 
 from mmmcal import get_preset, simulate
-from mmmcal.fit import CalibratedMMM, SamplerConfig
-from mmmcal.geolift import GeoLiftDesign, national_rows, run_geolift
-from mmmcal.model import ModelSpec
-from mmmcal.score import score_model
+from mmmcal.evaluate.scorecard import score_model
+from mmmcal.experiments.geolift import GeoLiftDesign, national_rows, run_geolift
+from mmmcal.models.bayes import CalibratedMMM, SamplerConfig
+from mmmcal.models.spec import ModelSpec
 
 
 def main() -> None:

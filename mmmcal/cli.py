@@ -120,7 +120,7 @@ def scenarios(
     show: Annotated[str | None, typer.Option(help="Print this preset as YAML.")] = None,
 ) -> None:
     """List the built-in scenario presets, or print one as YAML to start your own."""
-    from mmmcal.scenario import get_preset, preset_names
+    from mmmcal.world.presets import get_preset, preset_names
 
     if show:
         sys.stdout.write(get_preset(show).to_yaml())
@@ -143,8 +143,8 @@ def simulate(
     ] = Path("world"),
 ) -> None:
     """Simulate a world and write its data and ground truth."""
-    from mmmcal.scenario import load_scenario
-    from mmmcal.simulate import simulate as run_simulation
+    from mmmcal.world.presets import load_scenario
+    from mmmcal.world.simulate import simulate as run_simulation
 
     world = run_simulation(load_scenario(scenario), seed)
     world.save(out)
@@ -182,8 +182,8 @@ def lift_test(
     out: Annotated[Path, typer.Option(help="Lift-table CSV to write.")] = Path("lift.csv"),
 ) -> None:
     """Run a conversion-lift test in a simulated world and write its lift table."""
-    from mmmcal.experiments import LiftTestDesign, conversion_lift_test
-    from mmmcal.simulate import load_world
+    from mmmcal.experiments.conversion_lift import LiftTestDesign, conversion_lift_test
+    from mmmcal.world.simulate import load_world
 
     if delta_x is None and not switch_on:
         raise ValueError("Give --delta-x DX (spend change per period) or --switch-on.")
@@ -223,8 +223,8 @@ def geolift(
     Rows per treated geo plus the national aggregate (geo = national), each with its
     true lift from the oracle.
     """
-    from mmmcal.geolift import GeoLiftDesign, run_geolift
-    from mmmcal.simulate import load_world
+    from mmmcal.experiments.geolift import GeoLiftDesign, run_geolift
+    from mmmcal.world.simulate import load_world
 
     spec = GeoLiftDesign(
         channel=channel,
@@ -270,7 +270,7 @@ def ingest(
     Every input row is listed as accepted or rejected with its reason; any rejection exits 1
     (the accepted rows are still written).
     """
-    from mmmcal.ingest import ingest as run_ingest
+    from mmmcal.lift.ingest import ingest as run_ingest
 
     dates = None
     names = channels.split(",") if channels else None
@@ -305,7 +305,7 @@ def check_lift(
     date_column: Annotated[str, typer.Option(help="Date column of --data.")] = "date",
 ) -> None:
     """Check a lift table against the contract; list every row as accepted or rejected."""
-    from mmmcal.lift import check_lift_table, read_lift_table
+    from mmmcal.lift.table import check_lift_table, read_lift_table
 
     dates = geos = None
     if data is not None:
@@ -321,7 +321,7 @@ def check_lift(
 
 
 def _sampler(draws: int | None, chains: int | None, tune: int | None, seed: int, fast: bool):
-    from mmmcal.fit import SamplerConfig
+    from mmmcal.models.bayes import SamplerConfig
 
     base = SamplerConfig.fast(seed=seed) if fast else SamplerConfig(seed=seed)
     changes = {k: v for k, v in {"draws": draws, "chains": chains, "tune": tune}.items() if v}
@@ -399,14 +399,14 @@ def fit(
     """Fit an MMM to any data, optionally calibrated with a lift table.
 
     ``--engine bayes`` fits a pymc-marketing MMM; ``ridge`` and ``bounded`` are the
-    non-Bayesian baselines of ``mmmcal.baselines`` (the sampler options do not apply).
+    non-Bayesian baselines of ``mmmcal.models.baselines`` (the sampler options do not apply).
     """
     import pandas as pd
 
-    from mmmcal.baselines import ENGINES, make_engine
-    from mmmcal.fit import CalibratedMMM
-    from mmmcal.lift import read_lift_table
-    from mmmcal.model import ModelSpec
+    from mmmcal.lift.table import read_lift_table
+    from mmmcal.models.baselines import ENGINES, make_engine
+    from mmmcal.models.bayes import CalibratedMMM
+    from mmmcal.models.spec import ModelSpec
 
     if engine not in ENGINES:
         raise ValueError(f"The `--engine` {engine!r} must be one of {list(ENGINES)}.")
@@ -463,8 +463,8 @@ def score(
     out: Annotated[Path, typer.Option(help="Scorecard JSON to write.")] = Path("scorecard.json"),
 ) -> None:
     """Score fitted models against the ground truth; write scorecard.json."""
-    from mmmcal.baselines import load_fit
-    from mmmcal.score import Scorecard
+    from mmmcal.evaluate.scorecard import Scorecard
+    from mmmcal.models.baselines import load_fit
 
     truth_doc = json.loads(Path(truth).read_text()) if truth else None
     card = Scorecard.from_models([load_fit(f) for f in fit], truth_doc)
@@ -485,9 +485,9 @@ def report(
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
 ) -> None:
     """Write a self-contained HTML validation report of one or more fits."""
-    from mmmcal.baselines import load_fit
-    from mmmcal.lift import read_lift_table
-    from mmmcal.report import write_report
+    from mmmcal.lift.table import read_lift_table
+    from mmmcal.models.baselines import load_fit
+    from mmmcal.report.report import write_report
 
     truth_doc = json.loads(Path(truth).read_text()) if truth else None
     table = read_lift_table(lift) if lift else None
@@ -516,13 +516,13 @@ def demo(
     """
     import time
 
-    from mmmcal.experiments import LiftTestDesign, lift_tests
-    from mmmcal.fit import CalibratedMMM
-    from mmmcal.model import ModelSpec
-    from mmmcal.report import write_report
-    from mmmcal.scenario import get_preset
-    from mmmcal.score import Scorecard
-    from mmmcal.simulate import simulate as run_simulation
+    from mmmcal.evaluate.scorecard import Scorecard
+    from mmmcal.experiments.conversion_lift import LiftTestDesign, lift_tests
+    from mmmcal.models.bayes import CalibratedMMM
+    from mmmcal.models.spec import ModelSpec
+    from mmmcal.report.report import write_report
+    from mmmcal.world.presets import get_preset
+    from mmmcal.world.simulate import simulate as run_simulation
 
     start = time.perf_counter()
     world = run_simulation(get_preset("reference"), seed)
@@ -582,7 +582,7 @@ def cache(
 
     Set MMMCAL_COMPILE_CACHE to move it, or to 'off' to compile every fit afresh.
     """
-    from mmmcal.compile_cache import cache_info, clear_disk_cache
+    from mmmcal.sampling.compile_cache import cache_info, clear_disk_cache
 
     if clear:
         console.print(f"Deleted {clear_disk_cache()} compiled model(s).")
@@ -616,7 +616,7 @@ def study_run(
     ] = None,
 ) -> None:
     """Run every unfinished cell (world x arm) of a study; finished cells are kept."""
-    from mmmcal.study import load_study, run_study
+    from mmmcal.study.study import load_study, run_study
 
     spec = load_study(study)
     try:
@@ -647,7 +647,7 @@ def study_summarize(
     out: Annotated[Path, typer.Option(help="Folder for summary.csv, figures and index.html.")],
 ) -> None:
     """Per arm and channel role: errors, coverage, paired differences, bootstrap intervals."""
-    from mmmcal.study import write_summary
+    from mmmcal.study.study import write_summary
 
     summary = write_summary(directory, out)
     console.print(f"{len(summary)} estimates -> {out}/summary.csv; figures and {out}/index.html")

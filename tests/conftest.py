@@ -4,11 +4,11 @@ import tempfile
 
 import pytest
 
-from mmmcal.experiments import LiftTestDesign, conversion_lift_test
-from mmmcal.fit import CalibratedMMM, SamplerConfig
-from mmmcal.model import ModelSpec
-from mmmcal.scenario import get_preset
-from mmmcal.simulate import simulate
+from mmmcal.experiments.conversion_lift import LiftTestDesign, conversion_lift_test
+from mmmcal.models.bayes import CalibratedMMM, SamplerConfig
+from mmmcal.models.spec import ModelSpec
+from mmmcal.world.presets import get_preset
+from mmmcal.world.simulate import simulate
 
 
 def pytest_configure(config):

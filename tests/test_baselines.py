@@ -7,7 +7,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from mmmcal.baselines import (
+from mmmcal.cli import app
+from mmmcal.evaluate.scorecard import Scorecard
+from mmmcal.experiments.conversion_lift import LiftTestDesign, conversion_lift_test
+from mmmcal.lift.table import LiftTableError
+from mmmcal.models.baselines import (
     BoundedMMM,
     RidgeMMM,
     _LiftRows,
@@ -17,13 +21,10 @@ from mmmcal.baselines import (
     make_engine,
     mape_lift,
 )
-from mmmcal.cli import app
-from mmmcal.experiments import LiftTestDesign, conversion_lift_test
-from mmmcal.lift import LiftTableError
-from mmmcal.model import ModelSpec
-from mmmcal.scenario import GeometricAdstockSpec, HillSaturationSpec, get_preset
-from mmmcal.score import Scorecard
-from mmmcal.simulate import simulate
+from mmmcal.models.spec import ModelSpec
+from mmmcal.world.presets import get_preset
+from mmmcal.world.scenario import GeometricAdstockSpec, HillSaturationSpec
+from mmmcal.world.simulate import simulate
 
 FAST = {"budget": 80, "n_bootstrap": 30}
 
@@ -221,7 +222,7 @@ def test_save_load_round_trip(bounded, tmp_path):
 
 
 def _config(**changes):
-    from mmmcal.baselines import RidgeConfig
+    from mmmcal.models.baselines import RidgeConfig
 
     return RidgeConfig(**{**FAST, **changes})
 
@@ -326,7 +327,7 @@ def test_cli_fit_ridge_then_score_and_report(tmp_path):
 
 @pytest.mark.parametrize("kind", ["cdf", "pdf"])
 def test_weibull_adstock_matches_the_simulator_and_fits(world, kind):
-    from mmmcal.scenario import WeibullAdstockSpec
+    from mmmcal.world.scenario import WeibullAdstockSpec
 
     truth = WeibullAdstockSpec(kind=kind, lam=2.5, k=1.7, l_max=8, normalize=False)
     ours = adstock_weights(f"weibull_{kind}", {"shape": 1.7, "scale": 2.5}, 8)
@@ -349,7 +350,7 @@ def test_unsupported_specs_are_refused(world):
 
 @pytest.mark.slow
 def test_report_mixes_bayesian_and_baseline_fits(fits, small_world, tmp_path):
-    from mmmcal.report import write_report
+    from mmmcal.report.report import write_report
 
     uncal, cal, lift = fits
     ridge = make_engine("ridge", cal.spec, lift, name="ridge_cal", **FAST).fit(small_world.data)

@@ -3,14 +3,16 @@ import pandas as pd
 import pytest
 from pytensor.xtensor import as_xtensor
 
-from mmmcal.calibrate import (
+from mmmcal.models.builder import build_mmm
+from mmmcal.models.data import prepare_data
+from mmmcal.models.lift_likelihood import (
     WindowLiftTerm,
     add_lift_likelihood,
     impulse_response,
     split_rows,
     window_lift_expression,
 )
-from mmmcal.model import ModelSpec, build_mmm, prepare_data
+from mmmcal.models.spec import ModelSpec
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +146,8 @@ def test_likelihood_terms_are_added(reference_world, likelihood, expected):
 
 def test_geo_rows_window_lift_equals_oracle_per_geo():
     """Geo models: per-geo parameters and a global channel scale, indexed by the row's geo."""
-    from mmmcal.scenario import get_preset
-    from mmmcal.simulate import simulate
+    from mmmcal.world.presets import get_preset
+    from mmmcal.world.simulate import simulate
 
     world = simulate(get_preset("reference-geo").with_updates(n_periods=40, geo={"n_geos": 5}), 1)
     spec = ModelSpec.for_world(world, geo_column="geo", yearly_seasonality=None)

@@ -5,8 +5,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mmmcal.cli import app
-from mmmcal.model import ModelSpec
-from mmmcal.scenario import get_preset
+from mmmcal.models.spec import ModelSpec
+from mmmcal.world.presets import get_preset
 
 runner = CliRunner()
 

@@ -10,12 +10,13 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from mmmcal import compile_cache, sampling
-from mmmcal.experiments import LiftTestDesign, conversion_lift_test
-from mmmcal.fit import CalibratedMMM
-from mmmcal.model import ModelSpec
-from mmmcal.scenario import get_preset
-from mmmcal.simulate import simulate
+from mmmcal.experiments.conversion_lift import LiftTestDesign, conversion_lift_test
+from mmmcal.models.bayes import CalibratedMMM
+from mmmcal.models.spec import ModelSpec
+from mmmcal.sampling import compile_cache
+from mmmcal.sampling import sampler as sampling
+from mmmcal.world.presets import get_preset
+from mmmcal.world.simulate import simulate
 
 
 def _toy(y, prior_sigma=1.0):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from mmmcal.experiments import LiftTestDesign, conversion_lift_test, lift_tests
-from mmmcal.lift import LIFT_REQUIRED_COLUMNS
+from mmmcal.experiments.conversion_lift import LiftTestDesign, conversion_lift_test, lift_tests
+from mmmcal.lift.table import LIFT_REQUIRED_COLUMNS
 
 
 def test_reference_tv_switch_on_row(reference_world):

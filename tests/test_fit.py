@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from mmmcal.fit import CalibratedMMM, SamplerConfig
-from mmmcal.model import ModelSpec
-from mmmcal.score import Scorecard
+from mmmcal.evaluate.scorecard import Scorecard
+from mmmcal.models.bayes import CalibratedMMM, SamplerConfig
+from mmmcal.models.spec import ModelSpec
 
 
 @pytest.mark.slow
@@ -103,7 +103,7 @@ def test_auto_adaptation_tries_low_rank_on_full_runs_only():
 def test_auto_adaptation_samples_again_with_diag_only_when_checks_fail(
     fits, small_world, monkeypatch, first_ok
 ):
-    import mmmcal.fit as fit_module
+    import mmmcal.models.bayes as fit_module
 
     calls = []
     real_sample, real_diagnostics = fit_module.sample_nutpie, fit_module._diagnostics

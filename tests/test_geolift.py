@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from mmmcal.geolift import (
+from mmmcal.experiments.geolift import (
     GeoLiftDesign,
     analyse_geolift,
     causalpy_to_lift_rows,
@@ -13,7 +13,7 @@ from mmmcal.geolift import (
     geolift_rows,
     national_rows,
 )
-from mmmcal.lift import validate_lift_table
+from mmmcal.lift.table import validate_lift_table
 
 
 def test_design_applies_change_to_treated_geos_only(geo_world):

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmmcal.calibrate import measured_span, split_rows
-from mmmcal.ingest import INGEST_FORMATS, ingest, ingest_or_raise
-from mmmcal.lift import LiftTableError, validate_lift_table
+from mmmcal.lift.ingest import INGEST_FORMATS, ingest, ingest_or_raise
+from mmmcal.lift.table import LiftTableError, validate_lift_table
+from mmmcal.models.lift_likelihood import measured_span, split_rows
 
 DATA = Path(__file__).parent / "data" / "ingest"
 CHANNELS = ["tv", "social", "search"]

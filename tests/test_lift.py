@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from mmmcal.lift import LiftTableError, check_lift_table, to_per_period, validate_lift_table
+from mmmcal.lift.table import LiftTableError, check_lift_table, to_per_period, validate_lift_table
 
 CHANNELS = ["tv", "social", "search"]
 DATES = pd.date_range("2022-01-03", periods=156, freq="7D")

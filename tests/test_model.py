@@ -3,7 +3,10 @@ import pandas as pd
 import pytest
 from pymc_extras.prior import Prior
 
-from mmmcal.model import ModelSpec, ModelSpecError, build_mmm, prepare_data, to_prior
+from mmmcal.models.builder import build_mmm
+from mmmcal.models.data import prepare_data
+from mmmcal.models.priors import to_prior
+from mmmcal.models.spec import ModelSpec, ModelSpecError
 
 SPEC = {
     "target_column": "sales",

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from mmmcal.fit import Diagnostics
-from mmmcal.report import diagnostic_checks, implied_lift_draws, write_report
+from mmmcal.models.bayes import Diagnostics
+from mmmcal.report.report import diagnostic_checks, implied_lift_draws, write_report
 
 
 @pytest.fixture(scope="module")

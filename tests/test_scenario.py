@@ -1,7 +1,8 @@
 import pytest
 import yaml
 
-from mmmcal.scenario import Scenario, ScenarioError, get_preset, load_scenario, preset_names
+from mmmcal.world.presets import get_preset, load_scenario, preset_names
+from mmmcal.world.scenario import Scenario, ScenarioError
 
 
 @pytest.mark.parametrize("name", preset_names())

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmmcal.scenario import get_preset
-from mmmcal.simulate import load_world, simulate
+from mmmcal.world.presets import get_preset
+from mmmcal.world.simulate import load_world, simulate
 
 REFERENCE_SHARES = {"tv": 0.14, "social": 0.11, "search": 0.05}
 

@@ -8,9 +8,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import mmmcal.study as study_mod
+import mmmcal.study.study as study_mod
 from mmmcal.cli import app
-from mmmcal.study import (
+from mmmcal.study.study import (
     RUN_COLUMNS,
     SUMMARY_COLUMNS,
     Study,

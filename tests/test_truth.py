@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from pytensor.xtensor import as_xtensor
 
-from mmmcal.scenario import (
+from mmmcal.world.presets import get_preset
+from mmmcal.world.scenario import (
     DelayedAdstockSpec,
     GeometricAdstockSpec,
     HillSaturationSpec,
@@ -10,10 +11,9 @@ from mmmcal.scenario import (
     MichaelisMentenSaturationSpec,
     WeibullAdstockSpec,
     adstock_weights,
-    get_preset,
 )
-from mmmcal.simulate import simulate
-from mmmcal.truth import media_response
+from mmmcal.world.simulate import simulate
+from mmmcal.world.truth import media_response
 
 
 def test_reference_switch_on_ramp_matches_walkthrough(reference_world):

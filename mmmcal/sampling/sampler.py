@@ -1,12 +1,12 @@
 """Sample a built PyMC model with nutpie, compiling each model structure once.
 
-Compiling a model for nutpie's numba backend costs ~11-14 s (:mod:`mmmcal.compile_cache`),
+Compiling a model for nutpie's numba backend costs ~11-14 s (:mod:`mmmcal.sampling.compile_cache`),
 more than sampling the reference model takes. Every value that changes between data sets
 (spend, target, controls, scales, lift results) is model data, so a model with the same
 structure — same spec, data shape and lift-test design — re-uses the compiled sampler with
 its new data (``CompiledPyMCModel.with_data``); so do the compiled deterministics. Within a
 process the compiled model stays in memory; across processes it is loaded from the disk store
-of :mod:`mmmcal.compile_cache`, so a re-run notebook or a new Dask worker does not compile
+of :mod:`mmmcal.sampling.compile_cache`, so a re-run notebook or a new Dask worker does not compile
 again.
 
 The result matches ``pm.sample(nuts_sampler="nutpie")`` followed by
@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mmmcal.compile_cache import compile_nutpie, shared_variables
+from mmmcal.sampling.compile_cache import compile_nutpie, shared_variables
 
 __all__ = ["SampleTimes", "clear_compiled_cache", "sample_nutpie"]
 
@@ -56,7 +56,7 @@ class SampleTimes:
     """Where the seconds of one fit went and where the compiled model came from.
 
     ``source``: ``"compiled"`` (compiled in this fit), ``"disk"`` (loaded from the store of
-    :mod:`mmmcal.compile_cache`) or ``"memory"`` (compiled earlier in this process).
+    :mod:`mmmcal.sampling.compile_cache`) or ``"memory"`` (compiled earlier in this process).
     ``adaptation``: the mass matrix of the kept draws; ``retried``: a first run with the
     low-rank matrix failed its checks and was sampled again (seconds include both runs).
     """

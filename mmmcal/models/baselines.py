@@ -24,8 +24,8 @@ Objectives (all minimised):
 - NRMSE: root mean squared residual over the target's range (``max(y) - min(y)``).
 - DECOMP.RSSD: ``sqrt(sum_c (effect share_c - spend share_c)**2)`` over media channels.
 - MAPE.LIFT: mean over lift rows of ``|lift_model - delta_y| / |delta_y|``. The model lift of
-  a row is computed exactly as :mod:`mmmcal.calibrate` defines it: spend steady at ``x``
-  long enough for carryover to settle, then ``x + delta_x`` for ``n_periods``; the media
+  a row is computed exactly as :mod:`mmmcal.models.lift_likelihood` defines it: spend steady
+  at ``x`` long enough for carryover to settle, then ``x + delta_x`` for ``n_periods``; the media
   response with minus without the change, over the measured periods (``measured_from`` ..
   ``measured_to``), averaged or summed per ``aggregation``. Rows without a window use the
   steady-state curve difference. At fixed transforms the lift is ``beta * g`` (``beta`` the
@@ -67,9 +67,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from mmmcal.calibrate import WindowLiftTerm, split_rows
-from mmmcal.lift import read_lift_table, to_per_period, validate_lift_table
-from mmmcal.model import ModelData, ModelSpec, prepare_data
+from mmmcal.lift.table import read_lift_table, to_per_period, validate_lift_table
+from mmmcal.models.data import ModelData, prepare_data
+from mmmcal.models.lift_likelihood import WindowLiftTerm, split_rows
+from mmmcal.models.spec import ModelSpec
 
 __all__ = [
     "ENGINES",
@@ -756,7 +757,7 @@ def make_engine(
             f"Option(s) {unknown} do not apply to the {engine} engine; its options are {allowed}."
         )
     if engine == "bayes":
-        from mmmcal.fit import CalibratedMMM
+        from mmmcal.models.bayes import CalibratedMMM
 
         return CalibratedMMM(spec, lift, name=name, **options)
     classes = {"ridge": RidgeMMM, "bounded": BoundedMMM}
@@ -772,7 +773,7 @@ def load_fit(fit_dir: str | Path):
         )
     engine = json.loads((path / "fit.json").read_text()).get("engine", "bayes")
     if engine == "bayes":
-        from mmmcal.fit import CalibratedMMM
+        from mmmcal.models.bayes import CalibratedMMM
 
         return CalibratedMMM.load(path)
     classes = {"ridge": RidgeMMM, "bounded": BoundedMMM}

@@ -11,13 +11,21 @@ channel's maximum spend in the simulated data (per geo in geo worlds).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from scipy import stats
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from mmmcal.specs import FrozenSpec, SpecError, format_validation_error
+from mmmcal.world.transforms import (
+    delayed_weights,
+    geometric_weights,
+    hill_saturation,
+    logistic_saturation,
+    michaelis_menten_saturation,
+    weibull_weights,
+)
 
 __all__ = [
     "AdstockSpec",
@@ -28,24 +36,18 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SpendSpec",
-    "get_preset",
-    "load_scenario",
-    "preset_names",
+    "adstock_weights",
 ]
 
 
-class ScenarioError(ValueError):
+class ScenarioError(SpecError):
     """A scenario spec failed validation; the message names every bad field."""
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 # --------------------------------------------------------------------------- adstock
 
 
-class GeometricAdstockSpec(_Frozen):
+class GeometricAdstockSpec(FrozenSpec):
     """Geometric decay: weight of lag ``k`` is ``alpha**k``."""
 
     family: Literal["geometric"] = "geometric"
@@ -54,10 +56,10 @@ class GeometricAdstockSpec(_Frozen):
     normalize: bool = True
 
     def raw_weights(self) -> np.ndarray:
-        return self.alpha ** np.arange(self.l_max, dtype=float)
+        return geometric_weights(self.alpha, self.l_max)
 
 
-class DelayedAdstockSpec(_Frozen):
+class DelayedAdstockSpec(FrozenSpec):
     """Delayed peak: weight of lag ``k`` is ``alpha**((k - theta)**2)``."""
 
     family: Literal["delayed"] = "delayed"
@@ -67,11 +69,10 @@ class DelayedAdstockSpec(_Frozen):
     normalize: bool = True
 
     def raw_weights(self) -> np.ndarray:
-        lags = np.arange(self.l_max, dtype=float)
-        return self.alpha ** ((lags - self.theta) ** 2)
+        return delayed_weights(self.alpha, self.theta, self.l_max)
 
 
-class WeibullAdstockSpec(_Frozen):
+class WeibullAdstockSpec(FrozenSpec):
     """Weibull-shaped carryover, as pymc-marketing's ``WeibullPDFAdstock``/``WeibullCDFAdstock``."""
 
     family: Literal["weibull"] = "weibull"
@@ -82,12 +83,7 @@ class WeibullAdstockSpec(_Frozen):
     normalize: bool = True
 
     def raw_weights(self) -> np.ndarray:
-        t = np.arange(self.l_max, dtype=float) + 1
-        if self.kind == "pdf":
-            w = stats.weibull_min.pdf(t, c=self.k, scale=self.lam)
-            return (w - w.min()) / (w.max() - w.min())
-        survival = 1 - stats.weibull_min.cdf(t, c=self.k, scale=self.lam)
-        return np.cumprod(np.concatenate([[1.0], survival]))[: self.l_max]
+        return weibull_weights(self.lam, self.k, self.l_max, self.kind)
 
 
 AdstockSpec = Annotated[
@@ -104,18 +100,17 @@ def adstock_weights(spec: AdstockSpec) -> np.ndarray:
 # --------------------------------------------------------------------------- saturation
 
 
-class LogisticSaturationSpec(_Frozen):
+class LogisticSaturationSpec(FrozenSpec):
     """``(1 - exp(-lam x)) / (1 + exp(-lam x))`` on scaled spend ``x``."""
 
     family: Literal["logistic"] = "logistic"
     lam: float = Field(gt=0)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        e = np.exp(-self.lam * np.asarray(x, dtype=float))
-        return (1 - e) / (1 + e)
+        return logistic_saturation(x, self.lam)
 
 
-class HillSaturationSpec(_Frozen):
+class HillSaturationSpec(FrozenSpec):
     """``x**slope / (kappa**slope + x**slope)``; ``kappa`` is the half-saturation point."""
 
     family: Literal["hill"] = "hill"
@@ -123,19 +118,17 @@ class HillSaturationSpec(_Frozen):
     kappa: float = Field(gt=0)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        return 1 - self.kappa**self.slope / (self.kappa**self.slope + x**self.slope)
+        return hill_saturation(x, self.slope, self.kappa)
 
 
-class MichaelisMentenSaturationSpec(_Frozen):
+class MichaelisMentenSaturationSpec(FrozenSpec):
     """``x / (lam + x)``; ``lam`` is the half-saturation point."""
 
     family: Literal["michaelis_menten"] = "michaelis_menten"
     lam: float = Field(gt=0)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        return x / (self.lam + x)
+        return michaelis_menten_saturation(x, self.lam)
 
 
 SaturationSpec = Annotated[
@@ -147,7 +140,7 @@ SaturationSpec = Annotated[
 # --------------------------------------------------------------------------- world parts
 
 
-class SpendSpec(_Frozen):
+class SpendSpec(FrozenSpec):
     """How a channel's spend is planned against demand (the source of confounding).
 
     Spend per period is ``per_demand * level * (demand / level) ** demand_elasticity``
@@ -162,7 +155,7 @@ class SpendSpec(_Frozen):
     off_probability: float = Field(0.0, ge=0, lt=1, description="share of periods with no spend")
 
 
-class ChannelSpec(_Frozen):
+class ChannelSpec(FrozenSpec):
     """A media channel: its spend process and its true response."""
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -172,7 +165,7 @@ class ChannelSpec(_Frozen):
     spend: SpendSpec
 
 
-class DemandSpec(_Frozen):
+class DemandSpec(FrozenSpec):
     """Latent demand: level, trend, yearly seasonality, AR(1) noise and occasional spikes."""
 
     level: float = Field(
@@ -194,7 +187,7 @@ class DemandSpec(_Frozen):
     )
 
 
-class GeoSpec(_Frozen):
+class GeoSpec(FrozenSpec):
     """Split of the world over geos of unequal size (sizes are log-normal, fixed by the seed)."""
 
     n_geos: int = Field(40, ge=2, le=500)
@@ -204,7 +197,7 @@ class GeoSpec(_Frozen):
     )
 
 
-class Scenario(_Frozen):
+class Scenario(FrozenSpec):
     """A complete, validated description of a simulated world."""
 
     name: str = "custom"
@@ -265,7 +258,7 @@ class Scenario(_Frozen):
         try:
             return cls.model_validate(data)
         except ValidationError as err:
-            raise ScenarioError(_format_validation_error(err, "scenario")) from None
+            raise ScenarioError(format_validation_error(err, "scenario")) from None
 
     @classmethod
     def from_yaml(cls, text: str) -> Scenario:
@@ -279,133 +272,3 @@ class Scenario(_Frozen):
     def with_updates(self, **changes: Any) -> Scenario:
         """Return a validated copy with top-level fields replaced."""
         return Scenario.from_dict({**self.to_dict(), **changes})
-
-
-def _format_validation_error(err: ValidationError, what: str) -> str:
-    lines = [f"Invalid {what}:"]
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"]
-        if e["type"] == "union_tag_invalid":
-            ctx = e.get("ctx", {})
-            msg = (
-                f"The `{loc.rsplit('.', 1)[-1]}` family {ctx.get('tag')!r} must be one of "
-                f"[{ctx.get('expected_tags')}]"
-            )
-        elif e["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling)"
-        lines.append(f"  - {loc}: {msg}")
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- presets
-
-
-def _reference_channels(tv_adstock: AdstockSpec | None = None) -> tuple[ChannelSpec, ...]:
-    return (
-        ChannelSpec(
-            name="tv",
-            beta=350.0,
-            adstock=tv_adstock or GeometricAdstockSpec(alpha=0.5, l_max=8),
-            saturation=LogisticSaturationSpec(lam=1.5),
-            spend=SpendSpec(per_demand=10.0, noise_sd=0.1),
-        ),
-        ChannelSpec(
-            name="social",
-            beta=150.0,
-            adstock=GeometricAdstockSpec(alpha=0.25, l_max=8),
-            saturation=LogisticSaturationSpec(lam=2.5),
-            spend=SpendSpec(per_demand=15.0, noise_sd=0.1),
-        ),
-        ChannelSpec(
-            name="search",
-            beta=50.0,
-            adstock=GeometricAdstockSpec(alpha=0.05, l_max=8),
-            saturation=LogisticSaturationSpec(lam=3.5),
-            spend=SpendSpec(per_demand=20.0, noise_sd=0.1),
-        ),
-    )
-
-
-def _reference() -> Scenario:
-    return Scenario(
-        name="reference",
-        description=(
-            "Three-year weekly national world of the published lift-test calibration walkthrough: "
-            "spend planned against demand, demand seen only through a noisy proxy."
-        ),
-        channels=_reference_channels(),
-    )
-
-
-def _presets() -> dict[str, Scenario]:
-    ref = _reference()
-    slow = ref.model_copy(
-        update={
-            "name": "slow-tv",
-            "description": "The reference world with slow-decaying TV (alpha 0.85, 13 lags).",
-            "channels": _reference_channels(GeometricAdstockSpec(alpha=0.85, l_max=13)),
-        }
-    )
-    weak_channels = tuple(
-        c.model_copy(
-            update={
-                "spend": c.spend.model_copy(update={"demand_elasticity": 0.15, "noise_sd": 0.35})
-            }
-        )
-        for c in ref.channels
-    )
-    weak = ref.model_copy(
-        update={
-            "name": "weak-confounding",
-            "description": "The reference world with spend mostly independent of demand.",
-            "channels": weak_channels,
-        }
-    )
-    hill_channels = (
-        ref.channels[0].model_copy(
-            update={"beta": 175.0, "saturation": HillSaturationSpec(slope=2.0, kappa=0.35)}
-        ),
-        *ref.channels[1:],
-    )
-    hill = ref.model_copy(
-        update={
-            "name": "hill-tv",
-            "description": (
-                "The reference world with an S-shaped (Hill) TV response: a model with logistic "
-                "saturation has the wrong curve family."
-            ),
-            "channels": hill_channels,
-        }
-    )
-    geo = ref.model_copy(
-        update={
-            "name": "reference-geo",
-            "description": "The reference world split over 40 geos of unequal size.",
-            "geo": GeoSpec(),
-        }
-    )
-    return {s.name: Scenario.from_dict(s.to_dict()) for s in (ref, geo, slow, weak, hill)}
-
-
-def preset_names() -> list[str]:
-    """Names of the built-in scenarios."""
-    return list(_presets())
-
-
-def get_preset(name: str) -> Scenario:
-    """Return the built-in scenario called ``name``."""
-    presets = _presets()
-    if name not in presets:
-        raise ScenarioError(f"The scenario preset {name!r} must be one of {list(presets)}.")
-    return presets[name]
-
-
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """A preset by name, or a scenario YAML file by path."""
-    path = Path(name_or_path)
-    if path.suffix in {".yaml", ".yml"} or path.exists():
-        if not path.exists():
-            raise ScenarioError(f"Scenario file {str(path)!r} does not exist.")
-        return Scenario.from_yaml(path.read_text())
-    return get_preset(str(name_or_path))

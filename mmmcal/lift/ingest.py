@@ -1,4 +1,4 @@
-"""Ingest lift-test results from other tools as mmmcal lift tables (see :mod:`mmmcal.lift`).
+"""Ingest lift-test results from other tools as mmmcal lift tables (see :mod:`mmmcal.lift.table`).
 
 Every input row ends up once in the report, accepted or rejected with the input row
 (0-based) and input field named. Nothing is guessed: a missing column, unit or standard
@@ -59,7 +59,7 @@ from pathlib import Path
 import pandas as pd
 from scipy.stats import norm
 
-from mmmcal.lift import (
+from mmmcal.lift.table import (
     LIFT_REQUIRED_COLUMNS,
     LiftProblem,
     LiftTableError,

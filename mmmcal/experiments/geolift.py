@@ -33,8 +33,8 @@ import pandas as pd
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mmmcal.lift import validate_lift_table
-from mmmcal.simulate import World
+from mmmcal.lift.table import validate_lift_table
+from mmmcal.world.simulate import World
 
 __all__ = [
     "GeoLiftDesign",

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmmcal.scenario import Scenario
-from mmmcal.truth import LiftOracle, Truth, media_response
+from mmmcal.world.oracle import LiftOracle
+from mmmcal.world.scenario import Scenario
+from mmmcal.world.truth import Truth, media_response
 
 __all__ = ["World", "load_world", "simulate"]
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mmmcal.lift import validate_lift_table
-from mmmcal.simulate import World
+from mmmcal.lift.table import validate_lift_table
+from mmmcal.world.simulate import World
 
 __all__ = ["LiftTestDesign", "conversion_lift_test", "lift_tests"]
 

@@ -21,10 +21,12 @@ import pandas as pd
 import pymc_marketing
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mmmcal.calibrate import LIFT_DISTRIBUTIONS, LikelihoodChoice, add_lift_likelihood
-from mmmcal.lift import read_lift_table
-from mmmcal.model import ModelData, ModelSpec, build_mmm, load_mmm, prepare_data
-from mmmcal.sampling import SampleTimes, sample_nutpie
+from mmmcal.lift.table import read_lift_table
+from mmmcal.models.builder import build_mmm, load_mmm
+from mmmcal.models.data import ModelData, prepare_data
+from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS, LikelihoodChoice, add_lift_likelihood
+from mmmcal.models.spec import ModelSpec
+from mmmcal.sampling.sampler import SampleTimes, sample_nutpie
 
 # Lift-table columns that shape a window-likelihood model; the other values enter as data.
 _LIFT_DESIGN_COLUMNS = (
@@ -258,7 +260,7 @@ class CalibratedMMM:
         return self
 
     def _fit_nutpie(self) -> CalibratedMMM:
-        """Sample with nutpie through :mod:`mmmcal.sampling` and finish as pymc-marketing does."""
+        """Sample with nutpie (:mod:`mmmcal.sampling.sampler`), finish as pymc-marketing does."""
         s, mmm = self.sampler, self.mmm_
         free = [v.name for v in mmm.model.free_RVs]
         start = time.perf_counter()

@@ -32,17 +32,19 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from mmmcal.baselines import ENGINES, RidgeConfig, make_engine
-from mmmcal.experiments import LiftTestDesign, lift_tests
-from mmmcal.fit import SamplerConfig
-from mmmcal.geolift import GeoLiftDesign, design_geolift, national_rows, run_geolift
-from mmmcal.lift import validate_lift_table
-from mmmcal.model import ModelSpec
-from mmmcal.scenario import Scenario, ScenarioError, _format_validation_error, get_preset
-from mmmcal.score import ModelScore, score_model
-from mmmcal.simulate import World, simulate
+from mmmcal.evaluate.scorecard import ModelScore, score_model
+from mmmcal.experiments.conversion_lift import LiftTestDesign, lift_tests
+from mmmcal.experiments.geolift import GeoLiftDesign, design_geolift, national_rows, run_geolift
+from mmmcal.lift.table import validate_lift_table
+from mmmcal.models.baselines import ENGINES, RidgeConfig, make_engine
+from mmmcal.models.bayes import SamplerConfig
+from mmmcal.models.spec import ModelSpec
+from mmmcal.specs import FrozenSpec, SpecError, format_validation_error
+from mmmcal.world.presets import get_preset
+from mmmcal.world.scenario import Scenario
+from mmmcal.world.simulate import World, simulate
 
 __all__ = [
     "Arm",
@@ -66,7 +68,7 @@ RUN_COLUMNS = ("fit_seconds", "cell_seconds", "pid", "host")
 SUMMARY_COLUMNS = ["arm", "role", "metric", "estimate", "lo", "hi", "n"]
 
 
-class StudyError(ValueError):
+class StudyError(SpecError):
     """A study file or study directory is unusable; the message names the field or file."""
 
 
@@ -98,14 +100,10 @@ def _fit_and_score(
 # --------------------------------------------------------------------------- the study spec
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 _LABEL = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
-class ScenarioEntry(_Frozen):
+class ScenarioEntry(FrozenSpec):
     """A scenario preset, optionally with top-level fields replaced (e.g. ``n_periods``).
 
     ``model`` changes the study's model spec for this scenario's worlds (e.g. more adstock
@@ -132,14 +130,14 @@ class ScenarioEntry(_Frozen):
         return base.with_updates(**self.overrides) if self.overrides else base
 
 
-class SeedRange(_Frozen):
+class SeedRange(FrozenSpec):
     """Seeds ``start, start + 1, ..., start + count - 1``."""
 
     start: int = Field(0, ge=0)
     count: int = Field(ge=1, le=100_000)
 
 
-class StudySampler(_Frozen):
+class StudySampler(FrozenSpec):
     """Sampler settings of every fit; ``fast: true`` starts from ``SamplerConfig.fast()``.
 
     The sampler's seed is the cell's seed, so arms of the same world share it.
@@ -160,7 +158,7 @@ class StudySampler(_Frozen):
         return SamplerConfig(seed=seed, **given)
 
 
-class Arm(_Frozen):
+class Arm(FrozenSpec):
     """One way to calibrate, applied to every world of the study (or of ``scenarios``).
 
     ``tests`` are conversion-lift designs (as :class:`LiftTestDesign`); ``geolift`` are
@@ -237,7 +235,7 @@ class Cell:
         return f"{self.scenario}__s{self.seed:05d}__{self.arm}"
 
 
-class Study(_Frozen):
+class Study(FrozenSpec):
     """A validated study: scenarios x seeds x arms, sampler and model settings."""
 
     name: str = Field(pattern=_LABEL)
@@ -283,7 +281,7 @@ class Study(_Frozen):
         for i, entry in enumerate(self.scenarios):
             try:
                 self.model_spec(types.SimpleNamespace(scenario=built[entry.label]), entry.label)
-            except ScenarioError as err:
+            except SpecError as err:
                 where = f"scenarios.{i}.model" if entry.model else "model"
                 problems.append(f"{where}: " + str(err).replace("\n", "\n    "))
         for i, arm in enumerate(self.arms):
@@ -364,7 +362,7 @@ class Study(_Frozen):
         try:
             return cls.model_validate(data)
         except ValidationError as err:
-            text = _format_validation_error(err, "study").replace("(top level): Value error, ", "")
+            text = format_validation_error(err, "study").replace("(top level): Value error, ", "")
             raise StudyError(text.replace("Value error, ", "")) from None
 
 
@@ -801,10 +799,10 @@ def summarize_study(out_dir: str | Path, *, n_boot: int = 2000, seed: int = 0) -
 
 
 def _forest(summary: pd.DataFrame, metrics: list[tuple[str, str]], ref: float, ref_label: str):
-    from mmmcal.report import PALETTE, _png, _subplots
+    from mmmcal.report.report import PALETTE, png_base64, subplots
 
     n_rows = (summary["metric"] == metrics[0][0]).sum()
-    fig, axes = _subplots(1, len(metrics), figsize=(5.2 * len(metrics), 1.2 + 0.32 * n_rows))
+    fig, axes = subplots(1, len(metrics), figsize=(5.2 * len(metrics), 1.2 + 0.32 * n_rows))
     axes = np.atleast_1d(axes)
     for ax, (metric, title) in zip(axes, metrics, strict=True):
         part = summary[summary["metric"] == metric].iloc[::-1]
@@ -820,7 +818,7 @@ def _forest(summary: pd.DataFrame, metrics: list[tuple[str, str]], ref: float, r
         ax.set_title(title, fontsize=10)
         ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    return _png(fig)
+    return png_base64(fig)
 
 
 _PAGE = """<!doctype html>

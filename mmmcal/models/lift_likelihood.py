@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from mmmcal.lift import to_per_period, validate_lift_table
+from mmmcal.lift.table import to_per_period, validate_lift_table
 
 __all__ = [
     "LIFT_DISTRIBUTIONS",
@@ -339,7 +339,7 @@ def add_lift_likelihood(
                 ]
             }
             # Values that change from one data set to the next are data, so a compiled model
-            # can be re-used with new lift results (see mmmcal.sampling).
+            # can be re-used with new lift results (see mmmcal.sampling.sampler).
             data = {
                 key: pm.Data(f"{name}_window_{key}", value, dims=row_name, shape=(len(window),))
                 for key, value in {

@@ -6,7 +6,7 @@ against the model-implied lift), posterior predictive fit with residuals, contri
 over time, sampler checks in plain language, and prior vs posterior of the tested channels'
 parameters. Truth markers appear only when a ``truth.json`` document is given.
 
-Baseline engines (:mod:`mmmcal.baselines`) share every figure but the prior vs posterior one;
+Baseline engines (:mod:`mmmcal.models.baselines`) share every figure but the prior vs posterior one;
 their bands are bootstrap intervals and their checks describe the hyperparameter search.
 """
 
@@ -25,8 +25,8 @@ import pandas as pd
 from jinja2 import Environment, select_autoescape
 from matplotlib.figure import Figure
 
-from mmmcal.fit import CalibratedMMM
-from mmmcal.score import Scorecard
+from mmmcal.evaluate.scorecard import Scorecard
+from mmmcal.models.bayes import CalibratedMMM
 
 __all__ = ["Check", "diagnostic_checks", "implied_lift_draws", "response_draws", "write_report"]
 
@@ -152,14 +152,14 @@ def diagnostic_checks(model: CalibratedMMM) -> list[Check]:
 # --------------------------------------------------------------------------- helpers
 
 
-def _subplots(*args, **kwargs):
+def subplots(*args, **kwargs):
     """A figure outside pyplot (so the report never changes a notebook's backend)."""
     figsize = kwargs.pop("figsize", None)
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(*args, **kwargs)
 
 
-def _png(fig) -> str:
+def png_base64(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     return base64.b64encode(buf.getvalue()).decode("ascii")
@@ -236,7 +236,7 @@ def _adstock_total_weight(model: CalibratedMMM) -> np.ndarray:
 def _true_curve(truth: dict, channel: str, spend: np.ndarray) -> np.ndarray | None:
     from pydantic import TypeAdapter
 
-    from mmmcal.scenario import AdstockSpec, SaturationSpec, adstock_weights
+    from mmmcal.world.scenario import AdstockSpec, SaturationSpec, adstock_weights
 
     params = truth["channels"][channel]["params"]
     if isinstance(params["spend_scale"], dict):
@@ -257,7 +257,7 @@ def _fig_shares(card: Scorecard, has_truth: bool) -> str:
     table = card.table()
     models = list(card.models)
     channels = list(dict.fromkeys(table["channel"]))
-    fig, axes = _subplots(1, 2, figsize=(11, 3.6))
+    fig, axes = subplots(1, 2, figsize=(11, 3.6))
     for ax, metric, label in (
         (axes[0], "share", "contribution share of target"),
         (axes[1], "roas", "ROAS"),
@@ -293,7 +293,7 @@ def _fig_shares(card: Scorecard, has_truth: bool) -> str:
         ax.set_title(f"{label} (mean, 90% HDI)")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    return _png(fig)
+    return png_base64(fig)
 
 
 def _fig_curves(models: list[CalibratedMMM], truth: dict | None, lift: pd.DataFrame | None) -> str:
@@ -306,7 +306,7 @@ def _fig_curves(models: list[CalibratedMMM], truth: dict | None, lift: pd.DataFr
             if len(rows):
                 top[i] = max(top[i], float((rows.x + rows.delta_x).max()) * 1.1)
     grid = np.linspace(0, 1, 60)[:, None] * top[None, :]
-    fig, axes = _subplots(1, len(channels), figsize=(4 * len(channels), 3.4), squeeze=False)
+    fig, axes = subplots(1, len(channels), figsize=(4 * len(channels), 3.4), squeeze=False)
     for j, model in enumerate(models):
         curves = response_draws(model, grid)
         lo, hi = _hdi(curves)
@@ -332,7 +332,7 @@ def _fig_curves(models: list[CalibratedMMM], truth: dict | None, lift: pd.DataFr
     handles, labels = axes[0][0].get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=False))
     axes[0][0].legend(unique.values(), unique.keys(), fontsize=8)
-    return _png(fig)
+    return png_base64(fig)
 
 
 def implied_lift_draws(model: CalibratedMMM, lift: pd.DataFrame) -> np.ndarray:
@@ -345,7 +345,7 @@ def implied_lift_draws(model: CalibratedMMM, lift: pd.DataFrame) -> np.ndarray:
     import pytensor
     from pytensor.xtensor import xtensor
 
-    from mmmcal.calibrate import WindowLiftTerm, split_rows, window_lift_expression
+    from mmmcal.models.lift_likelihood import WindowLiftTerm, split_rows, window_lift_expression
 
     if not _is_bayes(model):
         return model.implied_lift_draws(lift)
@@ -382,7 +382,7 @@ def _fig_lift(models: list[CalibratedMMM], lift: pd.DataFrame, has_truth: bool) 
         lift["test_id"].astype(str).tolist() if "test_id" in lift else [str(i) for i in lift.index]
     )
     n = len(lift)
-    fig, ax = _subplots(figsize=(min(16, max(6, 0.7 * n + 3)), 3.8))
+    fig, ax = subplots(figsize=(min(16, max(6, 0.7 * n + 3)), 3.8))
     pos = np.arange(n)
     ax.errorbar(
         pos - 0.25,
@@ -423,7 +423,7 @@ def _fig_lift(models: list[CalibratedMMM], lift: pd.DataFrame, has_truth: bool) 
     ax.axhline(0, color="grey", lw=0.8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _png(fig)
+    return png_base64(fig)
 
 
 def _mu_draws(model: CalibratedMMM) -> np.ndarray:
@@ -455,7 +455,7 @@ def _observed(model: CalibratedMMM) -> pd.Series:
 
 def _fig_fit(models: list[CalibratedMMM], mu_draws: dict[str, np.ndarray]) -> str:
     y = _observed(models[0])
-    fig, axes = _subplots(
+    fig, axes = subplots(
         2, 1, figsize=(11, 5.2), sharex=True, gridspec_kw={"height_ratios": [3, 1.4]}
     )
     axes[0].plot(y.index, y.values, color="black", lw=1, label="observed")
@@ -483,7 +483,7 @@ def _fig_fit(models: list[CalibratedMMM], mu_draws: dict[str, np.ndarray]) -> st
     axes[0].legend(fontsize=8)
     for ax in axes:
         ax.grid(alpha=0.3)
-    return _png(fig)
+    return png_base64(fig)
 
 
 def _fig_contributions(model: CalibratedMMM, mu_draws: np.ndarray) -> str:
@@ -492,7 +492,7 @@ def _fig_contributions(model: CalibratedMMM, mu_draws: np.ndarray) -> str:
     media = model.channel_contributions().mean(("chain", "draw")).transpose("date", "channel")
     mu = mu_draws.mean(axis=0)
     base = mu - media.sum("channel").to_numpy()
-    fig, ax = _subplots(figsize=(11, 3.4))
+    fig, ax = subplots(figsize=(11, 3.4))
     layers = [base, *(media.sel(channel=c).to_numpy() for c in channels)]
     ax.stackplot(
         y.index,
@@ -505,7 +505,7 @@ def _fig_contributions(model: CalibratedMMM, mu_draws: np.ndarray) -> str:
     ax.set_title(f"{model.name}: contributions over time (posterior mean)")
     ax.legend(fontsize=8, loc="upper left", ncol=len(channels) + 2)
     ax.grid(alpha=0.3)
-    return _png(fig)
+    return png_base64(fig)
 
 
 def _fig_prior_posterior(model: CalibratedMMM, channels: list[str]) -> str | None:
@@ -515,7 +515,7 @@ def _fig_prior_posterior(model: CalibratedMMM, channels: list[str]) -> str | Non
     all_channels = list(model.spec.channel_columns)
     if not channels:
         return None
-    fig, axes = _subplots(
+    fig, axes = subplots(
         len(channels),
         len(mapping),
         figsize=(3.3 * len(mapping), 2.6 * len(channels)),
@@ -554,7 +554,7 @@ def _fig_prior_posterior(model: CalibratedMMM, channels: list[str]) -> str | Non
             ax.set_title(f"{c}: {var}", fontsize=9)
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
-    return _png(fig)
+    return png_base64(fig)
 
 
 # --------------------------------------------------------------------------- page

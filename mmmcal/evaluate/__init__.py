@@ -1,0 +1,1 @@
+"""What a fitted model recovered, against the truth: ``scorecard``."""

@@ -1,0 +1,172 @@
+"""Model specs: what to build, typed, validated and YAML-able.
+
+A :class:`ModelSpec` is frozen; its priors are data (:mod:`mmmcal.models.priors`). An empty
+``priors`` mapping gives pymc-marketing's defaults. :mod:`mmmcal.models.builder` turns a
+spec into a pymc-marketing MMM.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mmmcal.models.components import (
+    SLOPE_FAMILIES,
+    adstock_class,
+    saturation_class,
+    slope_supported,
+)
+from mmmcal.models.priors import ModelSpecError, prior_to_data, to_prior
+from mmmcal.specs import format_validation_error
+
+__all__ = [
+    "ADSTOCK_FAMILIES",
+    "SATURATION_FAMILIES",
+    "AdstockConfig",
+    "ModelSpec",
+    "ModelSpecError",
+    "SaturationConfig",
+]
+
+ADSTOCK_FAMILIES = ("delayed", "geometric", "weibull_cdf", "weibull_pdf")
+SATURATION_FAMILIES = ("hill", "logistic", "michaelis_menten")
+_MODEL_LEVEL_PRIORS = ("intercept", "likelihood", "gamma_control", "gamma_fourier")
+
+
+class AdstockConfig(BaseModel):
+    """Adstock family and carryover length (in periods)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    family: Literal["delayed", "geometric", "weibull_cdf", "weibull_pdf"] = "geometric"
+    l_max: int = Field(8, ge=1, le=104)
+    normalize: bool = True
+
+
+class SaturationConfig(BaseModel):
+    """Saturation family, and the coordinates it is sampled in.
+
+    ``parametrisation``: ``slope`` samples the curve's initial slope and its shape parameter
+    instead of its scale (same model, better posterior geometry; logistic and
+    Michaelis-Menten with a scale-family prior on the scale); ``native`` samples
+    pymc-marketing's own parameters; ``auto`` (default) is ``slope`` where it applies.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    family: Literal["hill", "logistic", "michaelis_menten"] = "logistic"
+    parametrisation: Literal["auto", "slope", "native"] = "auto"
+
+
+class ModelSpec(BaseModel):
+    """Everything needed to build a pymc-marketing MMM for a data set."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date_column: str = "date"
+    target_column: str = "sales"
+    channel_columns: tuple[str, ...] = Field(min_length=1)
+    control_columns: tuple[str, ...] = ()
+    geo_column: str | None = None
+    adstock: AdstockConfig = AdstockConfig()
+    saturation: SaturationConfig = SaturationConfig()
+    yearly_seasonality: int | None = Field(2, ge=1, le=20)
+    priors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("adstock", "saturation", mode="before")
+    @classmethod
+    def _known_family(cls, value: Any, info) -> Any:
+        allowed, default = {
+            "adstock": (ADSTOCK_FAMILIES, "geometric"),
+            "saturation": (SATURATION_FAMILIES, "logistic"),
+        }[info.field_name]
+        if isinstance(value, dict) and value.get("family", default) not in allowed:
+            raise ValueError(
+                f"The `{info.field_name}` family {value['family']!r} must be one of {list(allowed)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelSpec:
+        columns = [self.target_column, *self.channel_columns, *self.control_columns]
+        dup = sorted({c for c in columns if columns.count(c) > 1})
+        if dup:
+            raise ValueError(f"columns used twice among target/channels/controls: {dup}")
+        if "y" in columns:
+            raise ValueError("a column may not be called 'y' (pymc-marketing reserves it)")
+        allowed = self.prior_names()
+        for name, data in self.priors.items():
+            if name not in allowed:
+                raise ValueError(f"The prior name {name!r} must be one of {allowed}")
+            to_prior(name, data)
+        if self.saturation.parametrisation == "slope" and not self._slope_possible():
+            raise ValueError(
+                f"saturation.parametrisation 'slope' needs a logistic or michaelis_menten "
+                f"saturation whose scale prior is a scale family with fixed parameters "
+                f"(HalfNormal, Gamma, LogNormal...); family {self.saturation.family!r} with "
+                f"these priors has none. Use 'auto' or 'native'."
+            )
+        return self
+
+    def _slope_possible(self) -> bool:
+        if self.saturation.family not in SLOPE_FAMILIES:
+            return False
+        scale, shape, _, _ = SLOPE_FAMILIES[self.saturation.family]
+        priors = dict(saturation_class(self.saturation.family)().model_config)
+        priors.update({k: to_prior(k, v) for k, v in self.priors.items()})
+        return slope_supported(priors[f"saturation_{scale}"], priors[f"saturation_{shape}"])
+
+    @property
+    def slope_parametrised(self) -> bool:
+        """Whether the saturation is sampled in slope coordinates (see SaturationConfig)."""
+        return self.saturation.parametrisation != "native" and self._slope_possible()
+
+    # ------------------------------------------------------------------ introspection
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return () if self.geo_column is None else ("geo",)
+
+    def prior_names(self) -> list[str]:
+        """Every parameter whose prior can be set, for this adstock and saturation."""
+        ad = adstock_class(self.adstock.family)(l_max=self.adstock.l_max)
+        sat = saturation_class(self.saturation.family)()
+        names = [*_MODEL_LEVEL_PRIORS, *ad.model_config, *sat.model_config]
+        return sorted(names)
+
+    def default_priors(self) -> dict[str, dict[str, Any]]:
+        """pymc-marketing's default prior of every media parameter, as data."""
+        ad = adstock_class(self.adstock.family)(l_max=self.adstock.l_max)
+        sat = saturation_class(self.saturation.family)()
+        return {k: prior_to_data(v) for k, v in {**ad.model_config, **sat.model_config}.items()}
+
+    # ------------------------------------------------------------------ YAML
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise ModelSpecError(format_validation_error(err, "model spec")) from None
+
+    @classmethod
+    def from_yaml(cls, text_or_path: str | Path) -> ModelSpec:
+        path = Path(text_or_path) if not str(text_or_path).lstrip().count("\n") else None
+        text = path.read_text() if path is not None and path.exists() else str(text_or_path)
+        data = yaml.safe_load(text)
+        if not isinstance(data, dict):
+            raise ModelSpecError(f"A model spec must be a YAML mapping; got {text[:80]!r}.")
+        return cls.from_dict(data)
+
+    @classmethod
+    def for_world(cls, world, **changes: Any) -> ModelSpec:
+        """The default spec for a simulated world's data (its target, channels and proxy)."""
+        base = {
+            "target_column": world.scenario.target,
+            "channel_columns": world.scenario.channel_names,
+            "control_columns": ["demand_proxy"],
+            "adstock": {"family": "geometric", "l_max": 8},
+        }
+        return cls.from_dict({**base, **changes})

@@ -1,0 +1,1 @@
+"""The validation report: self-contained HTML with figures (``report``)."""

@@ -1,0 +1,1 @@
+"""Calibration studies over many worlds and arms (``study``)."""
