@@ -582,7 +582,7 @@ def cache(
 
     Set MMMCAL_COMPILE_CACHE to move it, or to 'off' to compile every fit afresh.
     """
-    from mmmcal.sampling.compile_cache import cache_info, clear_disk_cache
+    from mmmcal.sampling.store import cache_info, clear_disk_cache
 
     if clear:
         console.print(f"Deleted {clear_disk_cache()} compiled model(s).")

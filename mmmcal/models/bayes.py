@@ -70,9 +70,11 @@ class SamplerConfig(BaseModel):
     sampler: str = Field("nutpie", pattern="^(nutpie|pymc|numpyro|blackjax)$")
     cores: int | None = Field(None, ge=1)
     progress: bool = False
-    # nutpie only: mass-matrix adaptation, and re-use of a compiled model of the same structure.
+    # nutpie only: mass-matrix adaptation, re-use of a compiled model of the same structure,
+    # and mmmcal's fast compile path (False, or MMMCAL_FAST_COMPILE=off: nutpie's own build).
     adaptation: Literal["auto", "diag", "low_rank"] = "auto"
     reuse_compiled: bool = True
+    fast_compile: bool = True
 
     @property
     def first_adaptation(self) -> Literal["diag", "low_rank"]:
@@ -303,6 +305,7 @@ class CalibratedMMM:
             cores=s.cores,
             adaptation=adaptation,
             progress=s.progress,
+            fast_compile=s.fast_compile,
         )
         return idata, timings, _diagnostics(idata, free, time.perf_counter() - start)
 

@@ -1,12 +1,12 @@
 """Sample a built PyMC model with nutpie, compiling each model structure once.
 
-Compiling a model for nutpie's numba backend costs ~11-14 s (:mod:`mmmcal.sampling.compile_cache`),
+Compiling a model for nutpie's numba backend costs ~11-14 s (:mod:`mmmcal.sampling.compile`),
 more than sampling the reference model takes. Every value that changes between data sets
 (spend, target, controls, scales, lift results) is model data, so a model with the same
 structure — same spec, data shape and lift-test design — re-uses the compiled sampler with
 its new data (``CompiledPyMCModel.with_data``); so do the compiled deterministics. Within a
 process the compiled model stays in memory; across processes it is loaded from the disk store
-of :mod:`mmmcal.sampling.compile_cache`, so a re-run notebook or a new Dask worker does not compile
+of :mod:`mmmcal.sampling.store`, so a re-run notebook or a new Dask worker does not compile
 again.
 
 The result matches ``pm.sample(nuts_sampler="nutpie")`` followed by
@@ -26,7 +26,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mmmcal.sampling.compile_cache import compile_nutpie, shared_variables
+from mmmcal.sampling.compile import compile_model
+from mmmcal.sampling.fingerprint import shared_variables
 
 __all__ = ["SampleTimes", "clear_compiled_cache", "sample_nutpie"]
 
@@ -40,6 +41,7 @@ class _Compiled:
 
     model: Any  # pm.Model whose shared variables receive each fit's data for deterministics
     sampler: Any  # nutpie CompiledPyMCModel
+    build: Literal["mmmcal", "nutpie"] = "mmmcal"
     deterministics: Callable | None = None
 
 
@@ -56,7 +58,9 @@ class SampleTimes:
     """Where the seconds of one fit went and where the compiled model came from.
 
     ``source``: ``"compiled"`` (compiled in this fit), ``"disk"`` (loaded from the store of
-    :mod:`mmmcal.sampling.compile_cache`) or ``"memory"`` (compiled earlier in this process).
+    :mod:`mmmcal.sampling.store`) or ``"memory"`` (compiled earlier in this process).
+    ``build``: ``"mmmcal"`` (mmmcal's fast build) or ``"nutpie"`` (nutpie's public build:
+    the fast path was off or fell back, see :mod:`mmmcal.sampling.compile`).
     ``adaptation``: the mass matrix of the kept draws; ``retried``: a first run with the
     low-rank matrix failed its checks and was sampled again (seconds include both runs).
     """
@@ -65,6 +69,7 @@ class SampleTimes:
     sample_s: float
     deterministics_s: float
     source: Literal["compiled", "disk", "memory"] = "compiled"
+    build: Literal["mmmcal", "nutpie"] = "mmmcal"
     adaptation: str = "diag"
     retried: bool = False
 
@@ -75,14 +80,15 @@ class SampleTimes:
 
 
 def _shared_values(model) -> dict[str, np.ndarray]:
-    """Current values of :func:`mmmcal.compile_cache.shared_variables`."""
+    """Current values of :func:`mmmcal.sampling.fingerprint.shared_variables`."""
     return {name: var.get_value() for name, var in shared_variables(model).items()}
 
 
-def _compile(model, free: list[str], store: bool) -> tuple[_Compiled, bool]:
-    """Compile (or load from disk when ``store``); returns (entry, loaded from disk)."""
-    sampler, loaded = compile_nutpie(model, free, store=store)
-    return _Compiled(model=model, sampler=sampler), loaded
+def _compile(model, free: list[str], store: bool, fast: bool) -> tuple[_Compiled, str]:
+    """Compile (or load from disk when ``store``); returns (entry, source)."""
+    sampler, source = compile_model(model, free, store=store, fast=fast)
+    build = "nutpie" if source == "nutpie" else "mmmcal"
+    return _Compiled(model=model, sampler=sampler, build=build), source
 
 
 def _deterministics(entry: _Compiled, posterior, values: dict[str, np.ndarray], coords, dims):
@@ -124,6 +130,7 @@ def sample_nutpie(
     cores: int | None = None,
     adaptation: Adaptation = "diag",
     progress: bool = False,
+    fast_compile: bool = True,
 ):
     """Sample ``model`` with nutpie; re-use the compiled sampler stored under ``key``.
 
@@ -131,6 +138,8 @@ def sample_nutpie(
     afresh and stores nothing, in memory or on disk. ``adaptation`` is nutpie's mass-matrix
     adaptation: ``diag`` (its standard) or ``low_rank``, which also follows strong posterior
     correlations but can leave a chain stuck (``benchmarks/fit_reliability.py``).
+    ``fast_compile``: mmmcal's own build and its store (:mod:`mmmcal.sampling.compile`);
+    False uses nutpie's public build.
 
     Returns
     -------
@@ -151,8 +160,8 @@ def sample_nutpie(
     entry = _CACHE.get(key) if key is not None else None
     source = "memory"
     if entry is None:
-        entry, loaded = _compile(model, free, store=key is not None)
-        source = "disk" if loaded else "compiled"
+        entry, source = _compile(model, free, store=key is not None, fast=fast_compile)
+        source = "disk" if source == "disk" else "compiled"
         if key is not None:
             _CACHE[key] = entry
             while len(_CACHE) > _MAX_ENTRIES:
@@ -202,5 +211,6 @@ def sample_nutpie(
         sample_s=round(sample_s, 3),
         deterministics_s=round(deterministics_s, 3),
         source=source,
+        build=entry.build,
         adaptation=adaptation,
     )

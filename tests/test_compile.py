@@ -1,6 +1,6 @@
-"""The disk store of compiled models: stable keys, faithful loads, nothing stale."""
+"""Compiling for nutpie: the store of compiled models (stable keys, checked loads, nothing
+stale) and the fallback to nutpie's public build when the fast path cannot be used."""
 
-import ctypes
 import subprocess
 import sys
 from collections import OrderedDict
@@ -13,8 +13,11 @@ import pytest
 from mmmcal.experiments.conversion_lift import LiftTestDesign, conversion_lift_test
 from mmmcal.models.bayes import CalibratedMMM
 from mmmcal.models.spec import ModelSpec
-from mmmcal.sampling import compile_cache
+from mmmcal.sampling import fast_compile, numba_patches, store
 from mmmcal.sampling import sampler as sampling
+from mmmcal.sampling.compile import compile_model
+from mmmcal.sampling.fingerprint import fingerprint, free_shapes, token
+from mmmcal.sampling.verify import call_logp
 from mmmcal.world.presets import get_preset
 from mmmcal.world.simulate import simulate
 
@@ -28,23 +31,8 @@ def _toy(y, prior_sigma=1.0):
     return model
 
 
-def _call_logp(compiled, x):
-    """(return code, log density, gradient) of nutpie's C callback at ``x``."""
-    x = np.ascontiguousarray(x, dtype=float)
-    grad, logp = np.zeros_like(x), np.zeros(())
-    as_ptr = lambda a: a.ctypes.data_as(ctypes.POINTER(ctypes.c_double))  # noqa: E731
-    code = compiled.compiled_logp_func.ctypes(
-        len(x),
-        as_ptr(x),
-        as_ptr(grad),
-        as_ptr(logp),
-        ctypes.c_void_p(compiled.user_data.ctypes.data),
-    )
-    return code, float(logp), grad
-
-
 def _logp_and_grad(compiled, x):
-    code, logp, grad = _call_logp(compiled, x)
+    code, logp, grad = call_logp(compiled, x)
     assert code == 0
     return logp, grad
 
@@ -54,18 +42,18 @@ def _free(model):
 
 
 def test_store_round_trip_gives_the_same_log_density(tmp_path, monkeypatch):
-    monkeypatch.setenv(compile_cache.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(store.CACHE_ENV, str(tmp_path))
     y = np.random.default_rng(0).normal(1.0, 2.0, size=50)
     model = _toy(y)
-    compiled, loaded = compile_cache.compile_nutpie(model, _free(model))
-    assert not loaded
-    assert compile_cache.cache_info()["models"] == 1
+    compiled, source = compile_model(model, _free(model))
+    assert source == "compiled"
+    assert store.cache_info()["models"] == 1
 
     # Another model of the same structure with other data: loaded, and it uses its own data.
     other = _toy(y[:30] * 3)
-    again, loaded = compile_cache.compile_nutpie(other, _free(other))
-    assert loaded
-    fresh, _ = compile_cache.compile_nutpie(other, _free(other), store=False)
+    again, source = compile_model(other, _free(other))
+    assert source == "disk"
+    fresh, _ = compile_model(other, _free(other), store=False)
     for x in np.random.default_rng(1).normal(size=(3, 2)):
         lp, grad = _logp_and_grad(again, x)
         ref_lp, ref_grad = _logp_and_grad(fresh, x)
@@ -78,31 +66,31 @@ def test_store_round_trip_gives_the_same_log_density(tmp_path, monkeypatch):
     idata = nutpie.sample(again, draws=50, tune=50, chains=1, seed=1, progress_bar=False)
     assert idata.posterior["mu"].shape == (1, 50)
 
-    assert compile_cache.clear_disk_cache() == 1
-    assert compile_cache.cache_info()["models"] == 0
+    assert store.clear_disk_cache() == 1
+    assert store.cache_info()["models"] == 0
 
 
 def test_a_different_structure_is_not_loaded(tmp_path, monkeypatch):
-    monkeypatch.setenv(compile_cache.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(store.CACHE_ENV, str(tmp_path))
     y = np.zeros(20)
     a, b = _toy(y), _toy(y, prior_sigma=5.0)  # a constant of the graph differs
-    assert compile_cache.fingerprint(a, _free(a)) != compile_cache.fingerprint(b, _free(b))
-    compile_cache.compile_nutpie(a, _free(a))
-    _, loaded = compile_cache.compile_nutpie(b, _free(b))
-    assert not loaded
-    assert compile_cache.cache_info()["models"] == 2
+    assert fingerprint(a, _free(a)) != fingerprint(b, _free(b))
+    compile_model(a, _free(a))
+    _, source = compile_model(b, _free(b))
+    assert source == "compiled"
+    assert store.cache_info()["models"] == 2
 
 
 def test_store_can_be_turned_off(tmp_path, monkeypatch):
-    monkeypatch.setenv(compile_cache.CACHE_ENV, "off")
-    assert compile_cache.cache_dir() is None
+    monkeypatch.setenv(store.CACHE_ENV, "off")
+    assert store.cache_dir() is None
     model = _toy(np.zeros(5))
-    _, loaded = compile_cache.compile_nutpie(model, _free(model))
-    assert not loaded
-    assert compile_cache.cache_info()["models"] == 0
-    monkeypatch.setenv(compile_cache.CACHE_ENV, str(tmp_path))
+    _, source = compile_model(model, _free(model))
+    assert source == "compiled"
+    assert store.cache_info()["models"] == 0
+    monkeypatch.setenv(store.CACHE_ENV, str(tmp_path))
     monkeypatch.setenv("XDG_CACHE_HOME", "/nowhere")
-    assert compile_cache.cache_dir() == tmp_path
+    assert store.cache_dir() == tmp_path
 
 
 def _short_world(seed):
@@ -120,7 +108,7 @@ def _calibrated(world, n_periods=8, l_max=None):
 
 
 def _fingerprint(fit):
-    return compile_cache.fingerprint(fit.mmm_.model, _free(fit.mmm_.model))
+    return fingerprint(fit.mmm_.model, _free(fit.mmm_.model))
 
 
 def test_fingerprint_ignores_data_but_not_structure():
@@ -135,7 +123,7 @@ def test_fingerprint_ignores_data_but_not_structure():
 @pytest.mark.slow
 def test_fingerprint_is_the_same_in_another_process():
     code = (
-        "from tests.test_compile_cache import _calibrated, _short_world, _fingerprint;"
+        "from tests.test_compile import _calibrated, _short_world, _fingerprint;"
         "print(_fingerprint(_calibrated(_short_world(4))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -174,34 +162,33 @@ def test_fit_loads_a_stored_model_and_samples_the_same_posterior(fits, tiny_samp
 
 
 def test_a_damaged_entry_is_compiled_again(tmp_path, monkeypatch):
-    monkeypatch.setenv(compile_cache.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(store.CACHE_ENV, str(tmp_path))
     model = _toy(np.ones(10))
-    compile_cache.compile_nutpie(model, _free(model))
+    compile_model(model, _free(model))
     (entry,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     for data in entry.glob("*.nbc"):
         data.write_bytes(b"truncated")
     with pytest.warns(UserWarning, match="could not be read"):
-        compiled, loaded = compile_cache.compile_nutpie(model, _free(model))
-    assert not loaded and np.isfinite(_logp_and_grad(compiled, np.zeros(2))[0])
-    assert compile_cache.compile_nutpie(model, _free(model))[1]  # stored again, loads
+        compiled, source = compile_model(model, _free(model))
+    assert source == "compiled" and np.isfinite(_logp_and_grad(compiled, np.zeros(2))[0])
+    assert compile_model(model, _free(model))[1] == "disk"  # stored again, loads
 
 
 def test_an_unwritable_store_compiles_without_storing(tmp_path, monkeypatch):
     blocked = tmp_path / "file"
     blocked.write_text("a file where the store's folder would be")
-    monkeypatch.setenv(compile_cache.CACHE_ENV, str(blocked))
+    monkeypatch.setenv(store.CACHE_ENV, str(blocked))
     model = _toy(np.ones(10))
     with pytest.warns(UserWarning, match="Cannot write compiled models"):
-        compiled, loaded = compile_cache.compile_nutpie(model, _free(model))
-    assert not loaded and np.isfinite(_logp_and_grad(compiled, np.zeros(2))[0])
+        compiled, source = compile_model(model, _free(model))
+    assert source == "compiled" and np.isfinite(_logp_and_grad(compiled, np.zeros(2))[0])
 
 
 def test_functions_are_told_apart_by_code_constants_and_closures():
     def scaled(c):
         return lambda x: x * c
 
-    token = compile_cache._token
-    assert token(lambda x: x * 2) != token(lambda x: x * 3)
+        assert token(lambda x: x * 2) != token(lambda x: x * 3)
     assert token(scaled(2)) != token(scaled(3))
     assert token(scaled(2)) == token(scaled(2))
 
@@ -216,13 +203,13 @@ def test_callbacks_answer_as_nutpie_own_build_does():
         mu = pm.Normal("mu", 0.0, 1.0, shape=2)
         pm.Potential("guard", Assert("mu[0] too large")(pt.constant(0.0), mu[0] < 5.0))
         pm.Potential("root", pt.switch(mu[1] > -3.0, 0.0, pt.log(mu[1])))
-    ours, _ = compile_cache.compile_nutpie(model, _free(model), store=False)
+    ours, _ = compile_model(model, _free(model), store=False)
     theirs = nutpie.compile_pymc_model(model, backend="numba")
     points = {"fine": [0.3, -1.0], "raises": [6.0, 0.0], "not finite": [0.0, -4.0]}
     codes = {}
     for name, x in points.items():
-        code, logp, grad = _call_logp(ours, x)
-        ref_code, ref_logp, ref_grad = _call_logp(theirs, x)
+        code, logp, grad = call_logp(ours, x)
+        ref_code, ref_logp, ref_grad = call_logp(theirs, x)
         assert code == ref_code, name
         codes[name] = code
         if code == 0:
@@ -238,11 +225,11 @@ def test_callbacks_call_pytensor_graph_function_directly():
 
     x = pt.vector("x")
     fn = pytensor.function([x], pt.exp(x).sum(), mode="NUMBA")
-    graph = compile_cache._graph_function(fn.vm.jit_fn)
+    graph = fast_compile.graph_function(fn.vm.jit_fn)
     assert graph.py_func.__name__ == "numba_funcified_fgraph"
     assert not graph.py_func.__code__.co_flags & inspect.CO_VARARGS
     # A function of any other shape is used as it is.
-    assert compile_cache._graph_function(graph) is graph
+    assert fast_compile.graph_function(graph) is graph
 
 
 def test_only_the_graph_library_is_emitted_without_optimising(monkeypatch):
@@ -250,7 +237,7 @@ def test_only_the_graph_library_is_emitted_without_optimising(monkeypatch):
     import nutpie
 
     emitted = []
-    real = compile_cache._unoptimising_target
+    real = numba_patches._unoptimising_target
 
     class Recording:
         def __init__(self, machine):
@@ -260,9 +247,9 @@ def test_only_the_graph_library_is_emitted_without_optimising(monkeypatch):
             emitted.append(module.name)
             return self.machine.emit_object(module)
 
-    monkeypatch.setattr(compile_cache, "_unoptimising_target", lambda cg: Recording(real(cg)))
+    monkeypatch.setattr(numba_patches, "_unoptimising_target", lambda cg: Recording(real(cg)))
     model = _toy(np.array([0.5, 1.5, 2.5]))
-    ours, _ = compile_cache.compile_nutpie(model, _free(model), store=False)
+    ours, _ = compile_model(model, _free(model), store=False)
     assert not {"mmmcal_logp", "mmmcal_expand"} & set(emitted)  # stored code: numba's -O3
     assert sum("numba_funcified_fgraph" in name for name in emitted) == 2  # logp and expand
     theirs = nutpie.compile_pymc_model(model, backend="numba")
@@ -283,7 +270,7 @@ def test_free_shapes_are_nutpie_own():
         scale = pm.HalfNormal("scale", 1.0, shape=n.shape[0])
         pm.Deterministic("scaled", scale[:, None] * weights[None, :])
     point_fn = make_initial_point_fn(model=model, return_transformed=True)
-    ours = compile_cache._free_shapes(model, point_fn)
+    ours = free_shapes(model, point_fn)
     theirs = ncp._compute_shapes(model)
     assert ours["weights"] == (3,) and ours["weights_simplex__"] == (2,)
     assert ours["scale"] == (4,) and "scaled" not in ours
