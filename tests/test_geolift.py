@@ -48,6 +48,15 @@ def test_go_dark_and_switch_on_signs(geo_world):
 def test_matched_design_pairs_similar_geos(geo_world):
     test = design_geolift(geo_world, GeoLiftDesign(channel="tv", n_treated=5, design="matched"), 0)
     assert len(set(test.treated)) == 5
+    # Each treated geo's neighbour in pre-period outcome (its pair) is a control geo, and the
+    # pairs are far closer in size than treated and control geos in general.
+    pre = test.panel[test.panel.index < test.window_start].mean().sort_values()
+    order = list(pre.index)
+    partner = {order[i]: order[i ^ 1] for i in range(len(order) - len(order) % 2)}
+    assert all(partner[g] in test.controls for g in test.treated)
+    gap = [abs(np.log(pre[g] / pre[partner[g]])) for g in test.treated]
+    spread = [abs(np.log(pre[g] / pre[c])) for g in test.treated for c in test.controls]
+    assert np.median(gap) < 0.2 * np.median(spread)
 
 
 def test_national_draws_are_summed_before_the_spread(geo_world):

@@ -27,8 +27,17 @@ def reasons(result):
     return dict(zip(result.report["row"], result.report["reason"], strict=True))
 
 
-def test_formats():
-    assert INGEST_FORMATS == ("mmmcal", "robyn", "geolift")
+def test_every_listed_format_reads_its_example_into_a_lift_table():
+    """What INGEST_FORMATS promises: each name reads a file of that format."""
+    options = {"robyn": {"relative_se": 0.1}}
+    for fmt in INGEST_FORMATS:
+        result = ingest(
+            DATA / f"{fmt}.csv", fmt, channels=CHANNELS, dates=DATES, **options.get(fmt, {})
+        )
+        accepted = result.table
+        assert len(accepted) >= 1, fmt
+        assert set(accepted["channel"]) <= set(CHANNELS), fmt
+        assert (accepted["sigma"] > 0).all() and accepted["delta_x"].ne(0).all(), fmt
 
 
 @pytest.mark.parametrize("fmt", ["mmmcal", "pymc-marketing"])

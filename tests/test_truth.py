@@ -136,6 +136,20 @@ def test_saturation_matches_pymc_marketing(ours, cls, params):
     np.testing.assert_allclose(ours(x), theirs, rtol=1e-6)
 
 
-def test_hill_world_uses_hill_curve():
+def test_hill_world_uses_hill_curve(reference_world):
     world = simulate(get_preset("hill-tv"), 0)
-    assert world.scenario.channel("tv").saturation.family == "hill"
+    tv = world.scenario.channel("tv")
+    assert tv.saturation.family == "hill"
+    # The simulated contribution is beta * Hill(adstock(spend / scale)), written out here.
+    x = world.truth.spend["tv"].to_numpy() / world.truth.spend_scale["tv"][0]
+    weights = 0.5 ** np.arange(8)
+    adstocked = np.convolve(x, weights / weights.sum())[: len(x)]
+    expected = 175.0 * adstocked**2 / (0.35**2 + adstocked**2)
+    np.testing.assert_allclose(world.truth.contributions["tv"], expected, rtol=1e-10)
+    # S-shaped: its true response curve is convex at low spend, the reference (logistic) concave.
+    grid = np.linspace(0, 1500, 4)
+    hill_curve = world.truth.response_curve(tv, grid)
+    logistic_curve = reference_world.truth.response_curve(
+        reference_world.scenario.channel("tv"), grid
+    )
+    assert (np.diff(hill_curve, 2) > 0).all() and (np.diff(logistic_curve, 2) < 0).all()
