@@ -284,6 +284,63 @@ def window_lift_expression(adstock, saturation, params: dict, term: WindowLiftTe
     return (diff * term.mask).sum(axis=1) / term.divisor
 
 
+def _add_window_term(mmm, window: pd.DataFrame, geos, *, dist: str, nu: float, name: str):
+    """The window likelihood of ``window`` rows (with ``n_periods``) on a built MMM."""
+    import pymc as pm
+
+    model = mmm.model
+    channels = list(mmm.channel_columns)
+    scales = mmm.get_scales_as_xarray()
+    channel_scale = scales["channel_scale"]
+    cs_dims = [d for d in ("geo", "channel") if d in channel_scale.dims]
+    term = WindowLiftTerm.from_rows(
+        window, channels, mmm.adstock.l_max, channel_scale.transpose(*cs_dims).to_numpy(), geos
+    )
+    ts = scales["target_scale"].to_numpy()
+    row_ts = (
+        ts[term.geo_idx]
+        if ts.ndim and term.geo_idx is not None
+        else np.broadcast_to(ts, len(window))
+    )
+    row_name = f"{name}_window_row"
+    ids = window["test_id"].astype(str).tolist() if "test_id" in window else None
+    model.add_coord(
+        row_name, ids if ids and len(set(ids)) == len(ids) else list(range(len(window)))
+    )
+    with model:
+        params = {
+            v: model[v]
+            for v in [
+                *mmm.adstock.variable_mapping.values(),
+                *mmm.saturation.variable_mapping.values(),
+            ]
+        }
+        # Values that change from one data set to the next are data, so a compiled model
+        # can be re-used with new lift results (see mmmcal.sampling.sampler).
+        data = {
+            key: pm.Data(f"{name}_window_{key}", value, dims=row_name, shape=(len(window),))
+            for key, value in {
+                "x": term.x,
+                "delta_x": term.delta_x,
+                "target_scale": np.asarray(row_ts, dtype=float),
+                "delta_y": window["delta_y"].to_numpy(dtype=float) / row_ts,
+                "sigma": window["sigma"].to_numpy(dtype=float) / row_ts,
+            }.items()
+        }
+        term = dataclasses.replace(term, x=data["x"], delta_x=data["delta_x"])
+        implied = window_lift_expression(mmm.adstock, mmm.saturation, params, term)
+        pm.Deterministic(f"{name}_window_model_lift", implied * data["target_scale"], dims=row_name)
+        _likelihood(
+            f"{name}_window",
+            dist,
+            mu=implied,
+            sigma=data["sigma"],
+            observed=data["delta_y"],
+            dims=row_name,
+            nu=nu,
+        )
+
+
 def add_lift_likelihood(
     mmm,
     lift: pd.DataFrame,
@@ -298,7 +355,6 @@ def add_lift_likelihood(
     Returns the number of rows calibrated by each estimand. The window term also records
     ``{name}_window_model_lift`` (model-implied lift per row, target units) in the trace.
     """
-    import pymc as pm
     import pymc.dims as pmd
 
     if dist not in LIFT_DISTRIBUTIONS:
@@ -309,61 +365,8 @@ def add_lift_likelihood(
     dates = pd.DatetimeIndex(model.coords["date"])
     table = validate_lift_table(lift, channels, dates=dates, geos=geos)
     window, steady = split_rows(table, dates, likelihood)
-    scales = mmm.get_scales_as_xarray()
-    channel_scale = scales["channel_scale"]
-    target_scale = scales["target_scale"]
-    counts = {"window": len(window), "steady_state": len(steady)}
-
     if len(window):
-        cs_dims = [d for d in ("geo", "channel") if d in channel_scale.dims]
-        term = WindowLiftTerm.from_rows(
-            window, channels, mmm.adstock.l_max, channel_scale.transpose(*cs_dims).to_numpy(), geos
-        )
-        ts = target_scale.to_numpy()
-        row_ts = (
-            ts[term.geo_idx]
-            if ts.ndim and term.geo_idx is not None
-            else np.broadcast_to(ts, len(window))
-        )
-        row_name = f"{name}_window_row"
-        ids = window["test_id"].astype(str).tolist() if "test_id" in window else None
-        model.add_coord(
-            row_name, ids if ids and len(set(ids)) == len(ids) else list(range(len(window)))
-        )
-        with model:
-            params = {
-                v: model[v]
-                for v in [
-                    *mmm.adstock.variable_mapping.values(),
-                    *mmm.saturation.variable_mapping.values(),
-                ]
-            }
-            # Values that change from one data set to the next are data, so a compiled model
-            # can be re-used with new lift results (see mmmcal.sampling.sampler).
-            data = {
-                key: pm.Data(f"{name}_window_{key}", value, dims=row_name, shape=(len(window),))
-                for key, value in {
-                    "x": term.x,
-                    "delta_x": term.delta_x,
-                    "target_scale": np.asarray(row_ts, dtype=float),
-                    "delta_y": window["delta_y"].to_numpy(dtype=float) / row_ts,
-                    "sigma": window["sigma"].to_numpy(dtype=float) / row_ts,
-                }.items()
-            }
-            term = dataclasses.replace(term, x=data["x"], delta_x=data["delta_x"])
-            implied = window_lift_expression(mmm.adstock, mmm.saturation, params, term)
-            pm.Deterministic(
-                f"{name}_window_model_lift", implied * data["target_scale"], dims=row_name
-            )
-            _likelihood(
-                f"{name}_window",
-                dist,
-                mu=implied,
-                sigma=data["sigma"],
-                observed=data["delta_y"],
-                dims=row_name,
-                nu=nu,
-            )
+        _add_window_term(mmm, window, geos, dist=dist, nu=nu, name=name)
     if len(steady):
         steady = to_per_period(steady)
         steady_dists = {
@@ -371,7 +374,8 @@ def add_lift_likelihood(
             "studentt": partial(pmd.StudentT, nu=nu),
             "gamma": pmd.Gamma,
         }
-        dist_cls = steady_dists[dist]
         cols = ["channel", "x", "delta_x", "delta_y", "sigma", *(["geo"] if geos else [])]
-        mmm.add_lift_test_measurements(steady[cols], dist=dist_cls, name=f"{name}_steady_state")
-    return counts
+        mmm.add_lift_test_measurements(
+            steady[cols], dist=steady_dists[dist], name=f"{name}_steady_state"
+        )
+    return {"window": len(window), "steady_state": len(steady)}

@@ -118,6 +118,38 @@ def _deterministics(entry: _Compiled, posterior, values: dict[str, np.ndarray], 
     return xr.merge([posterior, computed], compat="override")
 
 
+def _compiled_for(model, key: str | None, values: dict, fast_compile: bool):
+    """(cache entry, compiled model with this model's data, source) for ``model``.
+
+    A structure compiled earlier in this process (same ``key``) gets the new data with
+    ``with_data``; otherwise it is compiled (or loaded from disk) and kept under ``key``.
+    """
+    entry = _CACHE.get(key) if key is not None else None
+    if entry is not None:
+        _CACHE.move_to_end(key)
+        known = {var.name for var in entry.sampler.shared_var_keys}
+        compiled = entry.sampler.with_data(**{k: v for k, v in values.items() if k in known})
+        return entry, compiled, "memory"
+    free = [v.name for v in model.free_RVs]
+    entry, source = _compile(model, free, store=key is not None, fast=fast_compile)
+    if key is not None:
+        _CACHE[key] = entry
+        while len(_CACHE) > _MAX_ENTRIES:
+            _CACHE.popitem(last=False)
+    return entry, entry.sampler, "disk" if source == "disk" else "compiled"
+
+
+def _data_groups(model, coords, dims) -> dict:
+    """The ``constant_data`` and ``observed_data`` groups pymc writes."""
+    import pymc as pm
+    from pymc.backends.arviz import dict_to_dataset, find_constants, find_observations
+
+    return {
+        group: dict_to_dataset(find(model), library=pm, coords=coords, dims=dims, default_dims=[])
+        for group, find in (("constant_data", find_constants), ("observed_data", find_observations))
+    }
+
+
 def sample_nutpie(
     model,
     *,
@@ -146,31 +178,11 @@ def sample_nutpie(
     (InferenceData, SampleTimes)
     """
     import nutpie
-    import pymc as pm
-    from pymc.backends.arviz import (
-        coords_and_dims_for_inferencedata,
-        dict_to_dataset,
-        find_constants,
-        find_observations,
-    )
+    from pymc.backends.arviz import coords_and_dims_for_inferencedata
 
-    free = [v.name for v in model.free_RVs]
     values = _shared_values(model)
     start = time.perf_counter()
-    entry = _CACHE.get(key) if key is not None else None
-    source = "memory"
-    if entry is None:
-        entry, source = _compile(model, free, store=key is not None, fast=fast_compile)
-        source = "disk" if source == "disk" else "compiled"
-        if key is not None:
-            _CACHE[key] = entry
-            while len(_CACHE) > _MAX_ENTRIES:
-                _CACHE.popitem(last=False)
-        compiled = entry.sampler
-    else:
-        _CACHE.move_to_end(key)
-        known = {var.name for var in entry.sampler.shared_var_keys}
-        compiled = entry.sampler.with_data(**{k: v for k, v in values.items() if k in known})
+    entry, compiled, source = _compiled_for(model, key, values, fast_compile)
     coords, dims = coords_and_dims_for_inferencedata(model)
     # Label the draws with this model's coordinates (dates, lift-test ids), not the cached ones.
     new_coords = {k: pd.Index(v) for k, v in model.coords.items() if v is not None}
@@ -195,16 +207,7 @@ def sample_nutpie(
 
     start = time.perf_counter()
     idata.posterior = _deterministics(entry, idata.posterior, values, coords, dims)
-    idata.add_groups(
-        {
-            "constant_data": dict_to_dataset(
-                find_constants(model), library=pm, coords=coords, dims=dims, default_dims=[]
-            ),
-            "observed_data": dict_to_dataset(
-                find_observations(model), library=pm, coords=coords, dims=dims, default_dims=[]
-            ),
-        }
-    )
+    idata.add_groups(_data_groups(model, coords, dims))
     deterministics_s = time.perf_counter() - start
     return idata, SampleTimes(
         compile_s=round(compile_s, 3),

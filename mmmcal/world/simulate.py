@@ -113,6 +113,37 @@ def _demand(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
     return d.level * shape / shape.mean()
 
 
+def _geo_demand(scenario: Scenario, national: np.ndarray, rng: np.random.Generator):
+    """(geo names or None, geo weights summing to 1, demand per geo x period)."""
+    if scenario.geo is None:
+        return None, np.ones(1), national[None, :]
+    g = scenario.geo
+    geos = tuple(f"geo_{i + 1:02d}" for i in range(g.n_geos))
+    sizes = rng.lognormal(0.0, g.size_sd, g.n_geos)
+    weights = np.sort(sizes / sizes.sum())[::-1]
+    own = rng.normal(-0.5 * g.demand_noise_sd**2, g.demand_noise_sd, (g.n_geos, len(national)))
+    return geos, weights, weights[:, None] * national[None, :] * np.exp(own)
+
+
+def _channel(spec, demand, weights, level: float, rng_flight, rng):
+    """Spend (geo x period, currency), its scale and beta per geo, and its true contribution."""
+    s = spec.spend
+    n_geo, n = demand.shape
+    on = rng_flight.random(n) >= s.off_probability
+    relative = (demand / (level * weights[:, None])) ** s.demand_elasticity
+    planning = rng.lognormal(-0.5 * s.noise_sd**2, s.noise_sd, (n_geo, n))
+    x = s.per_demand * level * weights[:, None] * relative * planning * on[None, :]
+    scale = x.max(axis=1)
+    beta = spec.beta * weights
+    contribution = np.stack([media_response(spec, x[i], scale[i], beta[i]) for i in range(n_geo)])
+    return x, scale, beta, contribution
+
+
+def _long(index: dict, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per geo x period (geo-major), from geo x period arrays."""
+    return pd.DataFrame({**index, **{c: v.reshape(-1) for c, v in columns.items()}})
+
+
 def simulate(scenario: Scenario, seed: int = 0) -> World:
     """Make a world from ``scenario`` with random ``seed``."""
     if not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -123,38 +154,16 @@ def simulate(scenario: Scenario, seed: int = 0) -> World:
     )
     rng_spend = [np.random.default_rng(s) for s in streams[6:]]
     n = scenario.n_periods
-    dates = pd.date_range(scenario.start_date, periods=n, freq="7D")
-    national_demand = _demand(scenario, rng_demand)
     level = scenario.demand.level
-
-    if scenario.geo is None:
-        geos = None
-        weights = np.ones(1)
-        demand = national_demand[None, :]
-    else:
-        g = scenario.geo
-        geos = tuple(f"geo_{i + 1:02d}" for i in range(g.n_geos))
-        sizes = rng_geo.lognormal(0.0, g.size_sd, g.n_geos)
-        weights = np.sort(sizes / sizes.sum())[::-1]
-        own = rng_geo.normal(-0.5 * g.demand_noise_sd**2, g.demand_noise_sd, (g.n_geos, n))
-        demand = weights[:, None] * national_demand[None, :] * np.exp(own)
+    geos, weights, demand = _geo_demand(scenario, _demand(scenario, rng_demand), rng_geo)
     n_geo = len(weights)
     noise_scale = np.sqrt(weights)[:, None]
 
     spend, contrib, scales, betas = {}, {}, {}, {}
     for spec, rng in zip(scenario.channels, rng_spend, strict=True):
-        s = spec.spend
-        on = rng_flight.random(n) >= s.off_probability
-        relative = (demand / (level * weights[:, None])) ** s.demand_elasticity
-        planning = rng.lognormal(-0.5 * s.noise_sd**2, s.noise_sd, (n_geo, n))
-        x = s.per_demand * level * weights[:, None] * relative * planning * on[None, :]
-        scale = x.max(axis=1)
-        beta = spec.beta * weights
-        spend[spec.name] = x
-        scales[spec.name] = scale
-        betas[spec.name] = beta
-        contrib[spec.name] = np.stack(
-            [media_response(spec, x[i], scale[i], beta[i]) for i in range(n_geo)]
+        c = spec.name
+        spend[c], scales[c], betas[c], contrib[c] = _channel(
+            spec, demand, weights, level, rng_flight, rng
         )
 
     baseline = scenario.intercept * weights[:, None] + scenario.demand.effect * demand
@@ -163,33 +172,17 @@ def simulate(scenario: Scenario, seed: int = 0) -> World:
     proxy_sd = scenario.demand.proxy_noise_sd * level * noise_scale
     proxy = demand + rng_proxy.normal(0, 1, (n_geo, n)) * proxy_sd
 
-    def long(values: np.ndarray) -> np.ndarray:
-        return values.reshape(-1)
-
+    dates = pd.date_range(scenario.start_date, periods=n, freq="7D")
     index = {"date": np.tile(dates, n_geo)}
     if geos is not None:
         index["geo"] = np.repeat(geos, n)
-    data = pd.DataFrame(
-        {
-            **index,
-            scenario.target: long(target),
-            **{c: long(v) for c, v in spend.items()},
-            "demand_proxy": long(proxy),
-        }
-    )
-    contributions = pd.DataFrame(
-        {
-            **index,
-            "baseline": long(baseline),
-            **{c: long(v) for c, v in contrib.items()},
-            "noise": long(noise),
-        }
-    )
+    data = _long(index, {scenario.target: target, **spend, "demand_proxy": proxy})
+    contributions = _long(index, {"baseline": baseline, **contrib, "noise": noise})
     truth = Truth(
         target=scenario.target,
         channels=tuple(scenario.channel_names),
         contributions=contributions,
-        demand=pd.Series(long(demand), name="demand"),
+        demand=pd.Series(demand.reshape(-1), name="demand"),
         spend=data[[*index, *scenario.channel_names]].copy(),
         spend_scale=scales,
         beta=betas,
