@@ -3,13 +3,13 @@ import pandas as pd
 import pytest
 from pytensor.xtensor import as_xtensor
 
+from mmmcal.lift.windows import split_rows
 from mmmcal.models.builder import build_mmm
 from mmmcal.models.data import prepare_data
 from mmmcal.models.lift_likelihood import (
     WindowLiftTerm,
     add_lift_likelihood,
     impulse_response,
-    split_rows,
     window_lift_expression,
 )
 from mmmcal.models.spec import ModelSpec

@@ -189,6 +189,7 @@ def test_functions_are_told_apart_by_code_constants_and_closures():
         return lambda x: x * c
 
         assert token(lambda x: x * 2) != token(lambda x: x * 3)
+
     assert token(scaled(2)) != token(scaled(3))
     assert token(scaled(2)) == token(scaled(2))
 

@@ -6,7 +6,7 @@ import pytest
 
 from mmmcal.lift.ingest import INGEST_FORMATS, ingest, ingest_or_raise
 from mmmcal.lift.table import LiftTableError, validate_lift_table
-from mmmcal.models.lift_likelihood import measured_span, split_rows
+from mmmcal.lift.windows import measured_span, split_rows
 
 DATA = Path(__file__).parent / "data" / "ingest"
 CHANNELS = ["tv", "social", "search"]

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from mmmcal.lift.table import LiftTableError, check_lift_table, to_per_period, validate_lift_table
+from mmmcal.lift.table import LiftTableError, check_lift_table, validate_lift_table
+from mmmcal.lift.windows import to_per_period
 
 CHANNELS = ["tv", "social", "search"]
 DATES = pd.date_range("2022-01-03", periods=156, freq="7D")
@@ -146,7 +147,7 @@ def test_overlapping_windows_on_one_channel_rejected():
         "row 1, field `date_start`: window 2024-12-02..2024-12-23 overlaps row 0 "
         "(2024-11-04..2024-12-23) on the same channel 'tv'" in str(err)
     )
-    table.loc[1, ["date_start", "date_end"]] = ["2024-01-01", "2024-02-19"]  # before: no overlap
+    table.loc[1, ["date_start", "date_end"]] = ["2024-01-01", "2024-01-22"]  # before: no overlap
     assert len(validate_lift_table(table, CHANNELS, dates=DATES)) == 3
 
 
@@ -158,3 +159,16 @@ def test_overlap_needs_same_geo_and_exact_duplicates_reported_once():
     err = rejected(table)
     assert [(p.row, p.field) for p in err.problems] == [(1, "channel")]
     assert "duplicates row 0" in str(err)
+
+
+def test_n_periods_must_agree_with_the_date_window():
+    """check-lift and fit run one contract: a window of 4 model weeks is not 6 periods."""
+    table = good_table().iloc[[0]].reset_index(drop=True)
+    table.loc[0, ["date_start", "date_end", "n_periods"]] = ["2024-01-01", "2024-01-22", 6]
+    err = rejected(table)
+    assert "row 0, field `n_periods`: is 6 but 2024-01-01..2024-01-22 spans 4 model periods" in str(
+        err
+    )
+    table.loc[0, "n_periods"] = 4
+    assert len(validate_lift_table(table, CHANNELS, dates=DATES)) == 1
+    assert len(validate_lift_table(table.assign(n_periods=6), CHANNELS)) == 1  # no dates: unknown

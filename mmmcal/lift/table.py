@@ -43,7 +43,6 @@ __all__ = [
     "LiftTableError",
     "check_lift_table",
     "read_lift_table",
-    "to_per_period",
     "validate_lift_table",
 ]
 
@@ -253,6 +252,29 @@ def _check_dates(df: pd.DataFrame, dates: pd.DatetimeIndex | None) -> list[LiftP
                             "a test window must lie within the modelled dates",
                         )
                     )
+        if has_start and has_end and "n_periods" in df:
+            problems += _check_window_length(df, parsed, dates)
+    return problems
+
+
+def _check_window_length(df: pd.DataFrame, parsed: dict, dates: pd.DatetimeIndex):
+    """Rows whose ``n_periods`` disagrees with the model periods in their date window."""
+    problems = []
+    n = pd.to_numeric(df["n_periods"], errors="coerce")
+    model_dates = dates.unique()
+    for i, (s, e) in enumerate(zip(parsed["date_start"], parsed["date_end"], strict=True)):
+        if pd.isna(s) or pd.isna(e) or pd.isna(n.iloc[i]) or e < s:
+            continue
+        counted = int(((model_dates >= s) & (model_dates <= e)).sum())
+        if counted != n.iloc[i]:
+            problems.append(
+                LiftProblem(
+                    i,
+                    "n_periods",
+                    f"is {n.iloc[i]:g} but {s.date()}..{e.date()} spans {counted} model "
+                    "periods; fix one of them",
+                )
+            )
     return problems
 
 
@@ -427,33 +449,4 @@ def validate_lift_table(
     return check.accepted.drop(columns="row").reset_index(drop=True)
 
 
-def to_per_period(df: pd.DataFrame) -> pd.DataFrame:
-    """Convert rows with ``aggregation == 'sum'`` (window totals) to per-period values.
-
-    ``delta_y`` and ``sigma`` are divided by ``n_periods``; such rows must declare it.
-    """
-    out = df.copy()
-    if "aggregation" not in out:
-        return out
-    is_sum = out["aggregation"].eq("sum")
-    if not is_sum.any():
-        return out
-    if "n_periods" not in out or out.loc[is_sum, "n_periods"].isna().any():
-        rows = list(
-            np.flatnonzero(is_sum & out.get("n_periods", pd.Series(np.nan, out.index)).isna())
-        )
-        raise LiftTableError(
-            [
-                LiftProblem(
-                    int(r), "n_periods", "is needed to turn a window total into per-period lift"
-                )
-                for r in rows
-            ]
-        )
-    n = out.loc[is_sum, "n_periods"].astype(float)
-    out.loc[is_sum, "delta_y"] = out.loc[is_sum, "delta_y"] / n
-    out.loc[is_sum, "sigma"] = out.loc[is_sum, "sigma"] / n
-    if "true_delta_y" in out:
-        out.loc[is_sum, "true_delta_y"] = out.loc[is_sum, "true_delta_y"] / n
-    out.loc[is_sum, "aggregation"] = "mean"
-    return out
+# END

@@ -67,9 +67,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from mmmcal.lift.table import read_lift_table, to_per_period, validate_lift_table
+from mmmcal.lift.table import read_lift_table, validate_lift_table
+from mmmcal.lift.windows import split_rows, to_per_period
 from mmmcal.models.data import ModelData, prepare_data
-from mmmcal.models.lift_likelihood import WindowLiftTerm, split_rows
+from mmmcal.models.lift_likelihood import WindowLiftTerm
 from mmmcal.models.spec import ModelSpec
 
 __all__ = [

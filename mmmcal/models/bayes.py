@@ -22,9 +22,10 @@ import pymc_marketing
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mmmcal.lift.table import read_lift_table
+from mmmcal.lift.windows import LikelihoodChoice
 from mmmcal.models.builder import build_mmm, load_mmm
 from mmmcal.models.data import ModelData, prepare_data
-from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS, LikelihoodChoice, add_lift_likelihood
+from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS, add_lift_likelihood
 from mmmcal.models.spec import ModelSpec
 from mmmcal.sampling.sampler import SampleTimes, sample_nutpie
 

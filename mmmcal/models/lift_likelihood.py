@@ -23,70 +23,22 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from mmmcal.lift.table import to_per_period, validate_lift_table
+from mmmcal.lift.table import validate_lift_table
+from mmmcal.lift.windows import LikelihoodChoice, measured_span, split_rows, to_per_period
 
 __all__ = [
     "LIFT_DISTRIBUTIONS",
-    "LikelihoodChoice",
     "WindowLiftTerm",
     "add_lift_likelihood",
     "impulse_response",
-    "split_rows",
     "window_lift_expression",
 ]
 
-LikelihoodChoice = Literal["auto", "window", "steady_state"]
 LIFT_DISTRIBUTIONS = ("normal", "studentt", "gamma")
-
-
-def _window_lengths(lift: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.Series:
-    """Test length in periods per row: ``n_periods``, else the model dates inside the window."""
-    n = pd.to_numeric(lift["n_periods"], errors="coerce") if "n_periods" in lift else None
-    out = pd.Series(np.nan, index=lift.index)
-    if n is not None:
-        out = n.astype(float)
-    if "date_start" in lift and "date_end" in lift:
-        start = pd.to_datetime(lift["date_start"], errors="coerce")
-        end = pd.to_datetime(lift["date_end"], errors="coerce")
-        for i in lift.index:
-            if pd.isna(start[i]) or pd.isna(end[i]):
-                continue
-            counted = int(((dates >= start[i]) & (dates <= end[i])).sum())
-            if pd.notna(out[i]) and int(out[i]) != counted:
-                raise ValueError(
-                    f"Lift row {i}: n_periods = {int(out[i])} but "
-                    f"{start[i].date()}..{end[i].date()} "
-                    f"spans {counted} model periods; fix one of them."
-                )
-            out[i] = counted
-    return out
-
-
-def split_rows(
-    lift: pd.DataFrame, dates: pd.DatetimeIndex, likelihood: LikelihoodChoice = "auto"
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split a lift table into (window rows with ``n_periods`` filled, steady-state rows)."""
-    if likelihood not in ("auto", "window", "steady_state"):
-        raise ValueError(
-            f"The `likelihood` {likelihood!r} must be one of ['auto', 'steady_state', 'window']."
-        )
-    lengths = _window_lengths(lift, dates)
-    has_window = lengths.notna()
-    if likelihood == "window" and not has_window.all():
-        rows = list(lift.index[~has_window])
-        raise ValueError(
-            f"likelihood='window' needs a window on every row; rows {rows} have no `n_periods` "
-            "or `date_start`/`date_end`. Add them, or use likelihood='auto'."
-        )
-    if likelihood == "steady_state":
-        has_window = pd.Series(False, index=lift.index)
-    window = lift[has_window].assign(n_periods=lengths[has_window].astype(int))
-    return window, lift[~has_window]
 
 
 def _likelihood(name: str, dist: str, mu, sigma, observed, dims: str, nu: float):
@@ -163,28 +115,6 @@ class WindowLiftTerm:
             mask=mask,
             divisor=divisor,
         )
-
-
-def measured_span(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """First and last measured period of each row, counted from the test's start (1-based).
-
-    Defaults: the whole test window, ``1..n_periods``. ``measured_to > n_periods`` includes
-    carryover after the spend change ended; ``measured_from = measured_to = k`` is week k.
-    """
-    n = rows["n_periods"].to_numpy(dtype=int)
-    first = (
-        pd.to_numeric(rows["measured_from"]).fillna(1).to_numpy(dtype=int)
-        if "measured_from" in rows
-        else np.ones(len(rows), dtype=int)
-    )
-    last = (
-        pd.to_numeric(rows["measured_to"])
-        .fillna(pd.Series(n, index=rows.index))
-        .to_numpy(dtype=int)
-        if "measured_to" in rows
-        else n.copy()
-    )
-    return first, last
 
 
 def _select(param, term: WindowLiftTerm, core_dims: tuple[str, ...]):

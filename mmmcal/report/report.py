@@ -345,7 +345,8 @@ def implied_lift_draws(model: CalibratedMMM, lift: pd.DataFrame) -> np.ndarray:
     import pytensor
     from pytensor.xtensor import xtensor
 
-    from mmmcal.models.lift_likelihood import WindowLiftTerm, split_rows, window_lift_expression
+    from mmmcal.lift.windows import split_rows
+    from mmmcal.models.lift_likelihood import WindowLiftTerm, window_lift_expression
 
     if not _is_bayes(model):
         return model.implied_lift_draws(lift)
