@@ -5,17 +5,17 @@ after 1000 tuning steps, on ``--seeds`` worlds, for each configuration:
 
 ``native_low_rank``: pymc-marketing's own saturation parameters (lam, beta), nutpie with a
     low-rank mass matrix, target_accept 0.95 (mmmcal's default before the slope
-    parametrisation).
+    parametrization).
 ``slope_diag``: the saturation sampled as (lam, initial slope) (see
     ``mmmcal.model.SaturationConfig``), nutpie's standard diagonal mass matrix.
-``slope_low_rank``: the slope parametrisation with a low-rank mass matrix.
+``slope_low_rank``: the slope parametrization with a low-rank mass matrix.
 ``slope_auto``: mmmcal's default: the low-rank matrix, sampled again with the diagonal one
     when the fit fails its checks (``SamplerConfig.adaptation="auto"``); ``retried`` counts
     the second runs.
 
 Each configuration compiles once and re-uses the compiled model for every world, so the
 figures are sampling only. A fit "fails" when max R-hat > 1.01, any divergence, or min bulk
-ESS < 400. Both parametrisations are the same model, so per world the posterior-mean channel
+ESS < 400. Both parametrizations are the same model, so per world the posterior-mean channel
 shares must agree within Monte Carlo error: ``share_gap_over_mcse`` is the largest
 difference between ``native_low_rank`` and ``slope_diag`` in combined MCSEs, over the worlds
 where both fits mixed.
@@ -75,11 +75,11 @@ def main() -> None:
 
     rows, shares = [], {}
     for name in args.configs:
-        parametrisation, adaptation, target_accept = CONFIGS[name]
+        parametrization, adaptation, target_accept = CONFIGS[name]
         for seed, (world, lift) in worlds.items():
             base = ModelSpec.for_world(world).model_dump(mode="json")
             spec = ModelSpec.from_dict(
-                {**base, "saturation": {**base["saturation"], "parametrisation": parametrisation}}
+                {**base, "saturation": {**base["saturation"], "parametrization": parametrization}}
             )
             accept = {} if target_accept is None else {"target_accept": target_accept}
             sampler = SamplerConfig(seed=seed, adaptation=adaptation, **accept)

@@ -23,7 +23,7 @@ from scipy import stats
 from mmmcal import get_preset, simulate
 from mmmcal.experiments.geolift import (
     GeoLiftDesign,
-    analyse_geolift,
+    analyze_geolift,
     causalpy_impact_draws,
     design_geolift,
     geolift_rows,
@@ -49,7 +49,7 @@ def main() -> None:
         )
         start = time.perf_counter()
         test = design_geolift(world, design, seed=i)
-        result, draws = analyse_geolift(test)
+        result, draws = analyze_geolift(test)
         national = geolift_rows(test, draws).iloc[-1]
         scale = test.panel[test.panel.index < test.window_start].mean()
         mu_only = causalpy_impact_draws(result, scale, with_noise=False).sum("treated_units")

@@ -261,7 +261,7 @@ def test_cli_fit_ridge_then_score_and_report(tmp_path):
         str(model),
         "--budget",
         "60",
-        "--bootstrap",
+        "--n-bootstrap",
         "20",
     ]
     result = runner.invoke(
@@ -318,7 +318,7 @@ def test_cli_fit_ridge_then_score_and_report(tmp_path):
         "<h2>Lift fit</h2>" in page and "DECOMP.RSSD" in page and "Prior vs posterior" not in page
     )
     result = runner.invoke(app, ["fit", *common, "--engine", "lasso", "--out", str(tmp_path / "x")])
-    assert result.exit_code == 1 and "must be one of" in result.output
+    assert result.exit_code == 2 and "'lasso' is not one of" in result.output
     result = runner.invoke(
         app, ["fit", *common, "--engine", "ridge", "--draws", "100", "--out", str(tmp_path / "x")]
     )

@@ -1,14 +1,23 @@
 import json
+import subprocess
+import sys
+from typing import get_args
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from mmmcal.cli import app
+from mmmcal.experiments.geolift import GeoLiftDesign
+from mmmcal.lift.ingest import INGEST_FORMAT_ALIASES, INGEST_FORMATS
+from mmmcal.models.baselines import ENGINES
+from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS, LikelihoodChoice
 from mmmcal.models.spec import ModelSpec
 from mmmcal.world.presets import get_preset
 
 runner = CliRunner()
+# Help and usage errors are drawn by rich at the terminal's width: wide enough for one line.
+wide = CliRunner(env={"COLUMNS": "200"})
 
 
 def test_simulate_and_lift_test(tmp_path):
@@ -28,7 +37,7 @@ def test_simulate_and_lift_test(tmp_path):
             str(world),
             "--channel",
             "tv",
-            "--weeks",
+            "--n-periods",
             "8",
             "--switch-on",
             "--out",
@@ -43,8 +52,6 @@ def test_simulate_and_lift_test(tmp_path):
 
 
 def test_malformed_table_exits_nonzero_with_message(tmp_path):
-    world = tmp_path / "world"
-    runner.invoke(app, ["simulate", "--out", str(world)])
     bad = tmp_path / "bad.csv"
     pd.DataFrame(
         {
@@ -86,11 +93,10 @@ def test_fit_and_score_on_csv_files(tmp_path):
     world = tmp_path / "world"
     scenario = tmp_path / "small.yaml"
     scenario.write_text(get_preset("reference").with_updates(n_periods=52).to_yaml())
-    assert (
-        runner.invoke(app, ["simulate", "--scenario", str(scenario), "--out", str(world)]).exit_code
-        == 0
-    )
-    runner.invoke(
+    result = runner.invoke(app, ["simulate", "--scenario", str(scenario), "--out", str(world)])
+    assert result.exit_code == 0, result.output
+    assert "52 rows" in result.output and (world / "data.csv").exists()
+    result = runner.invoke(
         app,
         [
             "lift-test",
@@ -99,12 +105,14 @@ def test_fit_and_score_on_csv_files(tmp_path):
             "--channel",
             "tv",
             "--switch-on",
-            "--weeks",
+            "--n-periods",
             "4",
             "--out",
             str(tmp_path / "lift.csv"),
         ],
     )
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "lift.csv").loc[0, "n_periods"] == 4
     spec = tmp_path / "model.yaml"
     spec.write_text(
         ModelSpec.from_dict(
@@ -225,8 +233,8 @@ def test_ingest_lists_every_row_and_exits_nonzero_on_rejections(tmp_path):
     assert "1 accepted, 1 rejected" in result.output and "unknown channel 'radio'" in result.output
     table = pd.read_csv(out)
     assert table["channel"].tolist() == ["tv"] and table.loc[0, "sigma"] == 1200.0
-    result = runner.invoke(app, ["ingest", str(src), "--format", "excel", "--out", str(out)])
-    assert result.exit_code == 1 and "robyn" in result.output
+    result = wide.invoke(app, ["ingest", str(src), "--format", "excel", "--out", str(out)])
+    assert result.exit_code == 2 and "'robyn'" in result.output
 
 
 def test_cache_shows_and_clears_the_store_of_compiled_models(tmp_path, monkeypatch):
@@ -238,9 +246,145 @@ def test_cache_shows_and_clears_the_store_of_compiled_models(tmp_path, monkeypat
     shown = runner.invoke(app, ["cache"])
     assert shown.exit_code == 0 and "1 compiled model(s)" in shown.output
     cleared = runner.invoke(app, ["cache", "--clear"])
+    assert cleared.exit_code == 0
     assert (
         "Deleted 1 compiled model(s)" in cleared.output and "0 compiled model(s)" in cleared.output
     )
     assert not entry.exists() and (tmp_path / "notes.txt").exists()
     monkeypatch.setenv("MMMCAL_COMPILE_CACHE", "off")
-    assert "off" in runner.invoke(app, ["cache"]).output
+    off = runner.invoke(app, ["cache"])
+    assert off.exit_code == 0 and "off" in off.output
+
+
+GEOLIFT_DESIGN = GeoLiftDesign.model_fields
+# (command and its required options, option, the API's allowed values)
+CHOICES = [
+    (["fit", "--data", "d.csv", "--model", "m.yaml", "--out", "f"], "--engine", ENGINES),
+    (
+        ["fit", "--data", "d.csv", "--model", "m.yaml", "--out", "f"],
+        "--likelihood",
+        get_args(LikelihoodChoice),
+    ),
+    (
+        ["fit", "--data", "d.csv", "--model", "m.yaml", "--out", "f"],
+        "--lift-dist",
+        LIFT_DISTRIBUTIONS,
+    ),
+    (["ingest", "results.csv"], "--format", (*INGEST_FORMATS, *INGEST_FORMAT_ALIASES)),
+    (
+        ["geolift", "--world", "w", "--channel", "tv"],
+        "--design",
+        get_args(GEOLIFT_DESIGN["design"].annotation),
+    ),
+    (
+        ["geolift", "--world", "w", "--channel", "tv"],
+        "--change",
+        get_args(GEOLIFT_DESIGN["change"].annotation),
+    ),
+]
+
+
+@pytest.mark.parametrize("args, option, allowed", CHOICES, ids=[c[1] for c in CHOICES])
+def test_a_bad_choice_exits_2_listing_the_allowed_values(args, option, allowed):
+    result = wide.invoke(app, [*args, option, "nope"])
+    assert result.exit_code == 2
+    listed = ", ".join(repr(v) for v in allowed)
+    assert f"Invalid value for '{option}': 'nope' is not one of {listed}." in result.output
+
+
+@pytest.mark.parametrize("args, option, allowed", CHOICES, ids=[c[1] for c in CHOICES])
+def test_help_lists_the_choices(args, option, allowed):
+    result = wide.invoke(app, [args[0], "--help"])
+    assert result.exit_code == 0
+    line = next(line for line in result.output.splitlines() if f" {option} " in line)
+    assert f"<{'|'.join(allowed)}>" in line
+
+
+COMMANDS = [
+    ["scenarios"],
+    ["simulate"],
+    ["lift-test"],
+    ["geolift"],
+    ["ingest"],
+    ["check-lift"],
+    ["fit"],
+    ["score"],
+    ["report"],
+    ["demo"],
+    ["cache"],
+    ["study"],
+    ["study", "run"],
+    ["study", "summarize"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help(command):
+    result = wide.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert f"Usage: mmmcal {' '.join(command)} " in result.output
+
+
+def test_options_fill_the_api_fields_of_their_name(tmp_path, monkeypatch):
+    import mmmcal.experiments.geolift as geolift
+
+    designs = []
+
+    def fake_run_geolift(world, design, seed=0):
+        designs.append(design)
+        return pd.DataFrame({"channel": ["tv"], "delta_y": [1.0]})
+
+    monkeypatch.setattr(geolift, "run_geolift", fake_run_geolift)
+    monkeypatch.setattr("mmmcal.world.simulate.load_world", lambda path: None)
+    args = ["--world", "w", "--channel", "tv", "--n-treated", "3", "--n-periods", "5"]
+    result = runner.invoke(
+        app,
+        [
+            "geolift",
+            *args,
+            "--design",
+            "matched",
+            "--change",
+            "go_dark",
+            "--out",
+            str(tmp_path / "g.csv"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Geo-lift rows" in result.output and (tmp_path / "g.csv").exists()
+    assert designs == [
+        GeoLiftDesign(channel="tv", n_treated=3, n_periods=5, design="matched", change="go_dark")
+    ]
+    assert type(designs[0].change) is str  # the plain value, not the command line's Enum
+
+
+def test_pymc_marketing_is_a_format_name_for_mmmcal_tables(tmp_path):
+    table = tmp_path / "lift.csv"
+    pd.DataFrame(
+        {"channel": ["tv"], "x": [100.0], "delta_x": [50.0], "delta_y": [20.0], "sigma": [2.0]}
+    ).to_csv(table, index=False)
+    out = tmp_path / "out.csv"
+    args = [
+        "ingest",
+        str(table),
+        "--format",
+        "pymc-marketing",
+        "--channels",
+        "tv",
+        "--out",
+        str(out),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "1 accepted, 0 rejected" in result.output
+    assert pd.read_csv(out)["delta_y"].tolist() == [20.0]
+
+
+def test_the_command_line_loads_without_the_modelling_stack():
+    code = (
+        "import sys, mmmcal.cli; "
+        "print(sorted(m for m in ('pymc', 'pymc_marketing', 'pytensor', 'causalpy', 'nevergrad') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

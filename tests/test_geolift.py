@@ -7,7 +7,7 @@ import xarray as xr
 
 from mmmcal.experiments.geolift import (
     GeoLiftDesign,
-    analyse_geolift,
+    analyze_geolift,
     causalpy_to_lift_rows,
     design_geolift,
     geolift_rows,
@@ -91,7 +91,7 @@ def test_causalpy_fit_end_to_end(geo_world):
         channel="tv", n_treated=8, n_periods=6, multiplier=3.0, draws=200, tune=200
     )
     test = design_geolift(geo_world, design, seed=2)
-    result, draws = analyse_geolift(test)
+    result, draws = analyze_geolift(test)
     assert set(draws["treated_units"].values) == set(test.treated)
     rows = geolift_rows(test, draws)
     table = validate_lift_table(

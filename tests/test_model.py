@@ -137,12 +137,12 @@ def test_prepare_data_checks_and_scales_controls(reference_world):
         prepare_data(spec, dup)
 
 
-def test_slope_parametrisation_resolves_per_family_and_prior():
-    assert ModelSpec.from_dict(SPEC).slope_parametrised
+def test_slope_parametrization_resolves_per_family_and_prior():
+    assert ModelSpec.from_dict(SPEC).slope_parametrized
     assert not ModelSpec.from_dict(
-        {**SPEC, "saturation": {"family": "logistic", "parametrisation": "native"}}
-    ).slope_parametrised
-    assert not ModelSpec.from_dict({**SPEC, "saturation": {"family": "hill"}}).slope_parametrised
+        {**SPEC, "saturation": {"family": "logistic", "parametrization": "native"}}
+    ).slope_parametrized
+    assert not ModelSpec.from_dict({**SPEC, "saturation": {"family": "hill"}}).slope_parametrized
     hierarchical = {
         "saturation_beta": {
             "distribution": "HalfNormal",
@@ -150,13 +150,26 @@ def test_slope_parametrisation_resolves_per_family_and_prior():
             "dims": "channel",
         }
     }
-    assert not ModelSpec.from_dict({**SPEC, "priors": hierarchical}).slope_parametrised
+    assert not ModelSpec.from_dict({**SPEC, "priors": hierarchical}).slope_parametrized
     for bad in (
-        {"saturation": {"family": "hill", "parametrisation": "slope"}},
-        {"saturation": {"parametrisation": "slope"}, "priors": hierarchical},
+        {"saturation": {"family": "hill", "parametrization": "slope"}},
+        {"saturation": {"parametrization": "slope"}, "priors": hierarchical},
     ):
-        with pytest.raises(ModelSpecError, match="parametrisation 'slope' needs"):
+        with pytest.raises(ModelSpecError, match="parametrization 'slope' needs"):
             ModelSpec.from_dict({**SPEC, **bad})
+
+
+def test_specs_saved_with_the_old_field_name_still_load():
+    saved = ModelSpec.from_dict(
+        {**SPEC, "saturation": {"family": "logistic", "parametrization": "native"}}
+    ).to_yaml()
+    assert "parametrization: native" in saved
+    old = saved.replace("parametrization:", "parametrisation:")
+    assert ModelSpec.from_yaml(old) == ModelSpec.from_yaml(saved)
+    assert not ModelSpec.from_yaml(old).slope_parametrized
+    both = {"family": "logistic", "parametrisation": "native", "parametrization": "slope"}
+    with pytest.raises(ModelSpecError, match="give `parametrization` once"):
+        ModelSpec.from_dict({**SPEC, "saturation": both})
 
 
 @pytest.mark.parametrize(
@@ -177,7 +190,7 @@ def test_slope_parametrisation_resolves_per_family_and_prior():
         ("michaelis_menten", {}),
     ],
 )
-def test_slope_parametrisation_keeps_the_native_prior(reference_world, family, prior):
+def test_slope_parametrization_keeps_the_native_prior(reference_world, family, prior):
     """Same joint prior of the saturation parameters in both coordinates (independent draws)."""
     import pymc as pm
     from scipy import stats
@@ -185,7 +198,7 @@ def test_slope_parametrisation_keeps_the_native_prior(reference_world, family, p
     draws = {}
     for i, par in enumerate(("native", "slope")):
         spec = ModelSpec.from_dict(
-            {**SPEC, "saturation": {"family": family, "parametrisation": par}, "priors": prior}
+            {**SPEC, "saturation": {"family": family, "parametrization": par}, "priors": prior}
         )
         d = prepare_data(spec, reference_world.data)
         mmm = build_mmm(spec)

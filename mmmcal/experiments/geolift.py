@@ -39,7 +39,7 @@ from mmmcal.world.simulate import World
 __all__ = [
     "GeoLiftDesign",
     "GeoLiftTest",
-    "analyse_geolift",
+    "analyze_geolift",
     "causalpy_to_lift_rows",
     "causalpy_impact_draws",
     "design_geolift",
@@ -227,7 +227,7 @@ def causalpy_impact_draws(
     return mean
 
 
-def analyse_geolift(test: GeoLiftTest, *, progress: bool = False):
+def analyze_geolift(test: GeoLiftTest, *, progress: bool = False):
     """Fit CausalPy's synthetic control to ``test.panel``; returns (result, draws per geo)."""
     import causalpy as cp
 
@@ -235,8 +235,8 @@ def analyse_geolift(test: GeoLiftTest, *, progress: bool = False):
     panel = test.panel.copy()
     pre = panel[panel.index < test.window_start]
     scale = pre.mean()
-    standardised = panel / scale
-    standardised.columns = [str(c) for c in standardised.columns]
+    standardized = panel / scale
+    standardized.columns = [str(c) for c in standardized.columns]
     model = cp.pymc_models.WeightedSumFitter(
         sample_kwargs={
             "draws": d.draws,
@@ -251,7 +251,7 @@ def analyse_geolift(test: GeoLiftTest, *, progress: bool = False):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         result = cp.SyntheticControl(
-            standardised,
+            standardized,
             test.window_start,
             control_units=list(test.controls),
             treated_units=list(test.treated),
@@ -384,7 +384,7 @@ def geolift_rows(test: GeoLiftTest, draws: xr.DataArray) -> pd.DataFrame:
 def run_geolift(world: World, design: GeoLiftDesign, seed: int = 0) -> pd.DataFrame:
     """Design, simulate and analyse a geo-lift test; lift rows per treated geo + national."""
     test = design_geolift(world, design, seed)
-    _, draws = analyse_geolift(test)
+    _, draws = analyze_geolift(test)
     rows = geolift_rows(test, draws)
     return validate_lift_table(
         rows, world.scenario.channel_names, dates=world.data["date"], geos=world.truth.geos

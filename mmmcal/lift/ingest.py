@@ -32,10 +32,11 @@ from mmmcal.lift.table import (
     read_lift_table,
 )
 
-__all__ = ["INGEST_FORMATS", "IngestResult", "ingest", "ingest_or_raise"]
+__all__ = ["INGEST_FORMATS", "INGEST_FORMAT_ALIASES", "IngestResult", "ingest", "ingest_or_raise"]
 
 INGEST_FORMATS = ("mmmcal", "robyn", "geolift")
-_ALIASES = {"pymc-marketing": "mmmcal"}
+# Other names of a format, accepted wherever a format is: alias -> one of INGEST_FORMATS.
+INGEST_FORMAT_ALIASES = {"pymc-marketing": "mmmcal"}
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def ingest(
     LiftTableError
         If a required column is missing (no row can be read).
     """
-    fmt = _ALIASES.get(format, format)
+    fmt = INGEST_FORMAT_ALIASES.get(format, format)
     if fmt not in INGEST_FORMATS:
         raise ValueError(
             f"Unknown lift format {format!r}; choose one of {list(INGEST_FORMATS)} "

@@ -20,7 +20,7 @@ def build_mmm(spec: ModelSpec):
     from pymc_marketing.mmm.multidimensional import MMM
 
     adstock_cls = adstock_class(spec.adstock.family)
-    saturation_cls = saturation_class(spec.saturation.family, slope=spec.slope_parametrised)
+    saturation_cls = saturation_class(spec.saturation.family, slope=spec.slope_parametrized)
     model_config = {name: to_prior(name, data) for name, data in spec.priors.items()}
     return MMM(
         date_column=spec.date_column,

@@ -1,7 +1,7 @@
 """pymc-marketing's adstock and saturation classes by family, and slope coordinates.
 
 A saturation sampled in slope coordinates is a subclass of pymc-marketing's own class
-(:class:`SlopeParametrised` mixed in) that saves as the base class, so a saved model loads
+(:class:`SlopeParametrized` mixed in) that saves as the base class, so a saved model loads
 as plain pymc-marketing.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = [
     "SLOPE_FAMILIES",
-    "SlopeParametrised",
+    "SlopeParametrized",
     "adstock_class",
     "saturation_class",
     "slope_class",
@@ -56,7 +56,7 @@ def slope_class(base, family: str):
     from pymc_marketing.serialization import serialization
 
     cls = type(
-        f"Slope{base.__name__}", (SlopeParametrised, base), {"slope": SLOPE_FAMILIES[family]}
+        f"Slope{base.__name__}", (SlopeParametrized, base), {"slope": SLOPE_FAMILIES[family]}
     )
     as_base = f"{base.__module__}.{base.__qualname__}"
     serialization.register(cls, serializer=lambda obj: {**obj.to_dict(), "__type__": as_base})
@@ -127,7 +127,7 @@ def _rescaled(prior, factor):
     return getattr(pmd, prior.distribution), params
 
 
-class SlopeParametrised:
+class SlopeParametrized:
     """Mixin for a pymc-marketing saturation: sample the curve's initial slope, not its scale.
 
     The data pin down a logistic curve's ``beta * lam`` (its slope at zero spend) far better

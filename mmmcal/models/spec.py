@@ -48,7 +48,7 @@ class AdstockConfig(BaseModel):
 class SaturationConfig(BaseModel):
     """Saturation family, and the coordinates it is sampled in.
 
-    ``parametrisation``: ``slope`` samples the curve's initial slope and its shape parameter
+    ``parametrization``: ``slope`` samples the curve's initial slope and its shape parameter
     instead of its scale (same model, better posterior geometry; logistic and
     Michaelis-Menten with a scale-family prior on the scale); ``native`` samples
     pymc-marketing's own parameters; ``auto`` (default) is ``slope`` where it applies.
@@ -56,7 +56,20 @@ class SaturationConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     family: Literal["hill", "logistic", "michaelis_menten"] = "logistic"
-    parametrisation: Literal["auto", "slope", "native"] = "auto"
+    parametrization: Literal["auto", "slope", "native"] = "auto"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_old_field_name(cls, value: Any) -> Any:
+        # Model specs saved by earlier versions of mmmcal spell the field `parametrisation`:
+        # a fit directory's spec.yaml, and the model.yaml that `mmmcal demo` writes.
+        if not isinstance(value, dict) or "parametrisation" not in value:
+            return value
+        if "parametrization" in value:
+            raise ValueError("give `parametrization` once (`parametrisation` is its old name)")
+        value = dict(value)
+        value["parametrization"] = value.pop("parametrisation")
+        return value
 
 
 class ModelSpec(BaseModel):
@@ -100,9 +113,9 @@ class ModelSpec(BaseModel):
             if name not in allowed:
                 raise ValueError(f"The prior name {name!r} must be one of {allowed}")
             to_prior(name, data)
-        if self.saturation.parametrisation == "slope" and not self._slope_possible():
+        if self.saturation.parametrization == "slope" and not self._slope_possible():
             raise ValueError(
-                f"saturation.parametrisation 'slope' needs a logistic or michaelis_menten "
+                f"saturation.parametrization 'slope' needs a logistic or michaelis_menten "
                 f"saturation whose scale prior is a scale family with fixed parameters "
                 f"(HalfNormal, Gamma, LogNormal...); family {self.saturation.family!r} with "
                 f"these priors has none. Use 'auto' or 'native'."
@@ -118,9 +131,9 @@ class ModelSpec(BaseModel):
         return slope_supported(priors[f"saturation_{scale}"], priors[f"saturation_{shape}"])
 
     @property
-    def slope_parametrised(self) -> bool:
+    def slope_parametrized(self) -> bool:
         """Whether the saturation is sampled in slope coordinates (see SaturationConfig)."""
-        return self.saturation.parametrisation != "native" and self._slope_possible()
+        return self.saturation.parametrization != "native" and self._slope_possible()
 
     # ------------------------------------------------------------------ introspection
     @property

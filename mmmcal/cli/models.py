@@ -1,0 +1,246 @@
+"""Model commands: ``fit``, ``score``, ``report``, ``demo`` and the compiled-model ``cache``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mmmcal.cli.choices import Engine, LiftDistribution, Likelihood
+from mmmcal.cli.views import console, lift_table_view, scorecard_view
+
+__all__ = ["cache", "demo", "fit", "report", "score"]
+
+
+def _sampler(draws: int | None, chains: int | None, tune: int | None, seed: int, fast: bool):
+    from mmmcal.models.bayes import SamplerConfig
+
+    base = SamplerConfig.fast(seed=seed) if fast else SamplerConfig(seed=seed)
+    changes = {k: v for k, v in {"draws": draws, "chains": chains, "tune": tune}.items() if v}
+    return base.model_copy(update=changes) if changes else base
+
+
+def _fit_with_status(model, data, label: str):
+    with console.status(f"Fitting [bold]{label}[/] ...", spinner="dots"):
+        model.fit(data)
+    d = model.diagnostics_
+    flag = "[green]ok[/]" if d.ok else "[bold red]CHECK[/]"
+    console.print(
+        f"  {label}: {d.fit_seconds:.0f}s, divergences {d.divergences}, "
+        f"max R-hat {d.max_rhat:.3f}, "
+        f"min bulk ESS {d.min_ess_bulk:.0f} {flag}"
+    )
+    return model
+
+
+def _fit_baseline(engine: str, spec, table, frame, out: Path, name: str, **options) -> None:
+    """Fit the non-Bayesian ``engine`` (``options``: RidgeConfig's), report it, save it."""
+    from mmmcal.models.baselines import make_engine
+
+    estimator = make_engine(engine, spec, table, name=name, progress=True, **options)  # type: ignore[arg-type]
+    baseline = estimator.fit(frame)
+    d = baseline.diagnostics_
+    mape = "" if d.mape_lift is None else f", MAPE.LIFT {d.mape_lift:.3f}"
+    console.print(
+        f"  {baseline.name} ({engine}): {d.fit_seconds:.1f}s, {d.n_evaluations} evaluations, "
+        f"NRMSE {d.nrmse:.3f}, DECOMP.RSSD {d.decomp_rssd:.3f}{mape}"
+    )
+    baseline.save(out)
+
+
+def fit(
+    data: Annotated[Path, typer.Option(help="CSV with one row per date (x geo).")],
+    model: Annotated[Path, typer.Option(help="Model spec YAML.")],
+    out: Annotated[Path, typer.Option(help="Fit directory to write.")],
+    lift: Annotated[Path | None, typer.Option(help="Lift-table CSV to calibrate with.")] = None,
+    likelihood: Annotated[
+        Likelihood, typer.Option(help="Lift estimand: the test window, or the steady state.")
+    ] = Likelihood.AUTO,
+    lift_dist: Annotated[
+        LiftDistribution, typer.Option(help="Distribution of a measured lift around the model's.")
+    ] = LiftDistribution.NORMAL,
+    name: Annotated[str | None, typer.Option(help="Model label (default: directory name).")] = None,
+    draws: Annotated[int | None, typer.Option(help="Draws per chain.")] = None,
+    tune: Annotated[int | None, typer.Option(help="Tuning steps per chain.")] = None,
+    chains: Annotated[int | None, typer.Option(help="Chains.")] = None,
+    seed: Annotated[int, typer.Option(help="Sampler seed.")] = 0,
+    fast: Annotated[
+        bool, typer.Option(help="Tiny draws for smoke runs (not for results).")
+    ] = False,
+    engine: Annotated[
+        Engine, typer.Option(help="bayes (pymc-marketing), ridge (Robyn-style) or bounded.")
+    ] = Engine.BAYES,
+    budget: Annotated[int, typer.Option(help="ridge/bounded: Nevergrad evaluations.")] = 1000,
+    n_bootstrap: Annotated[int, typer.Option(help="ridge/bounded: bootstrap resamples.")] = 200,
+) -> None:
+    """Fit an MMM to any data, optionally calibrated with a lift table.
+
+    ``--engine bayes`` fits a pymc-marketing MMM; ``ridge`` and ``bounded`` are the
+    non-Bayesian baselines of ``mmmcal.models.baselines`` (the sampler options do not apply).
+    """
+    import pandas as pd
+
+    from mmmcal.lift.table import read_lift_table
+    from mmmcal.models.bayes import CalibratedMMM
+    from mmmcal.models.spec import ModelSpec
+
+    spec = ModelSpec.from_yaml(Path(model).read_text())
+    if not Path(data).exists():
+        raise FileNotFoundError(f"Data file {str(data)!r} does not exist.")
+    frame = pd.read_csv(data)
+    table = read_lift_table(lift) if lift else None
+    label = name or Path(out).name
+    if engine != Engine.BAYES:
+        sampler_options = {"--draws": draws, "--tune": tune, "--chains": chains, "--fast": fast}
+        given = [k for k, v in sampler_options.items() if v]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} set(s) the sampler of --engine bayes; the {engine} engine "
+                "has no sampler: use --budget and --n-bootstrap."
+            )
+        options = {"budget": budget, "n_bootstrap": n_bootstrap, "seed": seed}
+        _fit_baseline(engine.value, spec, table, frame, out, label, **options)
+        console.print(f"Saved fit -> {out}/")
+        return
+    estimator = CalibratedMMM(
+        spec,
+        table,
+        likelihood=likelihood.value,  # type: ignore[arg-type]
+        lift_dist=lift_dist.value,
+        sampler=_sampler(draws, chains, tune, seed, fast),
+        name=label,
+    )
+    _fit_with_status(estimator, frame, estimator.name)
+    estimator.save(out)
+    console.print(f"Saved fit -> {out}/")
+
+
+def score(
+    fit: Annotated[list[Path], typer.Option("--fit", help="Fit directory (repeat for several).")],
+    truth: Annotated[Path | None, typer.Option(help="truth.json of the simulated world.")] = None,
+    out: Annotated[Path, typer.Option(help="Scorecard JSON to write.")] = Path("scorecard.json"),
+) -> None:
+    """Score fitted models against the ground truth; write scorecard.json."""
+    from mmmcal.evaluate.scorecard import Scorecard
+    from mmmcal.models.baselines import load_fit
+
+    truth_doc = json.loads(Path(truth).read_text()) if truth else None
+    card = Scorecard.from_models([load_fit(f) for f in fit], truth_doc)
+    card.save(out)
+    console.print(scorecard_view(card))
+    console.print(f"Scorecard -> {out}")
+
+
+def report(
+    fit: Annotated[list[Path], typer.Option("--fit", help="Fit directory (repeat for several).")],
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    truth: Annotated[Path | None, typer.Option(help="truth.json of a simulated world.")] = None,
+    lift: Annotated[
+        Path | None, typer.Option(help="Lift table to show (default: the fits').")
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Report title.")] = None,
+) -> None:
+    """Write a self-contained HTML validation report of one or more fits."""
+    from mmmcal.lift.table import read_lift_table
+    from mmmcal.models.baselines import load_fit
+    from mmmcal.report.report import write_report
+
+    truth_doc = json.loads(Path(truth).read_text()) if truth else None
+    table = read_lift_table(lift) if lift else None
+    with console.status("Writing report ...", spinner="dots"):
+        models = [load_fit(f) for f in fit]
+        path = write_report(models, out, truth=truth_doc, lift=table, title=title)
+    console.print(f"Report -> {path}")
+
+
+def demo(
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("demo_out"),
+    fast: Annotated[
+        bool, typer.Option(help="Tiny draws for a smoke run (not for results).")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="World seed.")] = 0,
+    mean_only: Annotated[
+        bool, typer.Option(help="Tests report only their mean lift (not each week's).")
+    ] = False,
+) -> None:
+    """Reference world: fit uncalibrated, TV-calibrated and all-calibrated MMMs; score them.
+
+    Each channel gets an 8-week switch-on test that reports its lift week by week (the ramp
+    through adstock), calibrated with the window-aware likelihood.
+    """
+    import time
+
+    from mmmcal.evaluate.scorecard import Scorecard
+    from mmmcal.experiments.conversion_lift import LiftTestDesign, lift_tests
+    from mmmcal.models.bayes import CalibratedMMM
+    from mmmcal.models.spec import ModelSpec
+    from mmmcal.report.report import write_report
+    from mmmcal.world.presets import get_preset
+    from mmmcal.world.simulate import simulate as run_simulation
+
+    start = time.perf_counter()
+    world = run_simulation(get_preset("reference"), seed)
+    world.save(out / "world")
+    channels = world.scenario.channel_names
+    report_kind = "mean" if mean_only else "per_period"
+    designs = [
+        LiftTestDesign(channel=c, n_periods=8, switch_on=True, report=report_kind) for c in channels
+    ]
+    all_tests = lift_tests(world, designs, seed=seed)
+    tv_test = all_tests[all_tests.channel == "tv"].reset_index(drop=True)
+    tv_test.to_csv(out / "lift_tv.csv", index=False)
+    all_tests.to_csv(out / "lift_all.csv", index=False)
+    console.print(lift_table_view(all_tests, "8-week switch-on lift tests (truth from the oracle)"))
+    spec = ModelSpec.for_world(world)
+    (out / "model.yaml").write_text(spec.to_yaml())
+    sampler = _sampler(None, None, None, seed, fast)
+    console.print(
+        f"Fitting 3 MMMs with {sampler.sampler}: {sampler.chains} chains x {sampler.draws} draws"
+        + (" (--fast: smoke run, not for results)" if fast else "")
+    )
+    models = []
+    for name, table in (
+        ("uncalibrated", None),
+        ("calibrated", tv_test),
+        ("calibrated_all", all_tests),
+    ):
+        model = CalibratedMMM(spec, table, sampler=sampler, name=name)
+        _fit_with_status(model, world.data, name)
+        model.save(out / "fits" / name)
+        models.append(model)
+    card = Scorecard.from_models(models, world.truth_dict())
+    card.save(out / "scorecard.json")
+    console.print(scorecard_view(card))
+    with console.status("Writing report ...", spinner="dots"):
+        write_report(
+            models,
+            out / "report.html",
+            truth=world.truth_dict(),
+            lift=all_tests,
+            title="mmmcal demo: the reference world, before and after calibration",
+        )
+    console.print(
+        f"Scorecard -> {out / 'scorecard.json'}; report -> {out / 'report.html'}; "
+        f"demo took {time.perf_counter() - start:.0f}s"
+    )
+
+
+def cache(
+    clear: Annotated[bool, typer.Option("--clear", help="Delete every stored model.")] = False,
+) -> None:
+    """Show (or clear) the store of compiled models that later fits load instead of compiling.
+
+    Set MMMCAL_COMPILE_CACHE to move it, or to 'off' to compile every fit afresh.
+    """
+    from mmmcal.sampling.store import cache_info, clear_disk_cache
+
+    if clear:
+        console.print(f"Deleted {clear_disk_cache()} compiled model(s).")
+    info = cache_info()
+    if info["path"] is None:
+        console.print("The store of compiled models is off (MMMCAL_COMPILE_CACHE=off).")
+    else:
+        n, size = info["models"], info["size_mb"]
+        console.print(f"{n} compiled model(s), {size} MB, in {info['path']}")
