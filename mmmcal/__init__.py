@@ -24,7 +24,7 @@ from mmmcal.lift.table import (
     to_per_period,
     validate_lift_table,
 )
-from mmmcal.models.baselines import load_fit, make_engine
+from mmmcal.models.engines import load_fit, make_engine
 from mmmcal.models.spec import ModelSpec
 from mmmcal.world.oracle import LiftOracle, OracleLift
 from mmmcal.world.presets import get_preset, load_scenario, preset_names
