@@ -26,7 +26,7 @@ import numpy as np
 
 from mmmcal import LiftTestDesign, conversion_lift_test, get_preset, simulate
 from mmmcal.evaluate.scorecard import score_model
-from mmmcal.models.baselines import make_engine
+from mmmcal.models.engines import make_engine
 from mmmcal.models.spec import ModelSpec
 
 FITS = (

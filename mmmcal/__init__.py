@@ -19,7 +19,7 @@ from mmmcal.experiments.geolift import (
 from mmmcal.lift.ingest import IngestResult, ingest, ingest_or_raise
 from mmmcal.lift.table import LiftTableError, check_lift_table, read_lift_table, validate_lift_table
 from mmmcal.lift.windows import to_per_period
-from mmmcal.models.baselines import load_fit, make_engine
+from mmmcal.models.engines import load_fit, make_engine
 from mmmcal.models.spec import ModelSpec
 from mmmcal.world.oracle import LiftOracle, OracleLift
 from mmmcal.world.presets import get_preset, load_scenario, preset_names

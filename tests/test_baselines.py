@@ -2,6 +2,7 @@
 
 import json
 
+import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,20 +12,16 @@ from mmmcal.cli import app
 from mmmcal.evaluate.scorecard import Scorecard
 from mmmcal.experiments.conversion_lift import LiftTestDesign, conversion_lift_test
 from mmmcal.lift.table import LiftTableError
-from mmmcal.models.baselines import (
-    BoundedMMM,
-    RidgeMMM,
-    _LiftRows,
-    adstock_weights,
-    hill,
-    load_fit,
-    make_engine,
-    mape_lift,
-)
+from mmmcal.models.bounded import BoundedMMM
+from mmmcal.models.engines import load_fit, make_engine
+from mmmcal.models.ridge import RidgeConfig, RidgeMMM
+from mmmcal.models.ridge_features import ridge_adstock_weights
+from mmmcal.models.ridge_lift import LiftRows, mape_lift
 from mmmcal.models.spec import ModelSpec
 from mmmcal.world.presets import get_preset
 from mmmcal.world.scenario import GeometricAdstockSpec, HillSaturationSpec
 from mmmcal.world.simulate import simulate
+from mmmcal.world.transforms import hill_saturation
 
 FAST = {"budget": 80, "n_bootstrap": 30}
 
@@ -91,16 +88,16 @@ def test_window_lift_equals_the_oracle_when_the_transforms_match():
     )
     names = list(world.scenario.channel_names)
     weights = np.stack(
-        [adstock_weights("geometric", {"theta": c.adstock.alpha}, 8) for c in channels]
+        [ridge_adstock_weights("geometric", {"theta": c.adstock.alpha}, 8) for c in channels]
     )
     scale = np.array([world.truth.spend_scale[c][0] for c in names])
     inflexion = np.array([c.saturation.kappa for c in channels]) * scale * weights.sum(axis=1)
     alpha = np.array([c.saturation.slope for c in channels])
-    rows = _LiftRows.from_table(lift, names, 8, world.data["date"])
+    rows = LiftRows.from_table(lift, names, 8, world.data["date"])
     beta = np.array([c.beta for c in channels])
     implied = beta[rows.channel_idx] * rows.unit_lift(weights, alpha, inflexion)
     np.testing.assert_allclose(implied, lift["true_delta_y"], rtol=1e-9)
-    truth_rows = _LiftRows.from_table(
+    truth_rows = LiftRows.from_table(
         lift.assign(delta_y=lift["true_delta_y"]), names, 8, world.data["date"]
     )
     assert mape_lift(beta, truth_rows.unit_lift(weights, alpha, inflexion), truth_rows) < 1e-9
@@ -121,7 +118,9 @@ def test_mape_lift_equals_a_direct_counterfactual(world):
         }
     )
     names, l_max = ["tv", "social", "search"], 8
-    weights = np.stack([adstock_weights("geometric", {"theta": t}, l_max) for t in (0.7, 0.4, 0.2)])
+    weights = np.stack(
+        [ridge_adstock_weights("geometric", {"theta": t}, l_max) for t in (0.7, 0.4, 0.2)]
+    )
     alpha, inflexion = np.array([2.0, 1.0, 0.7]), np.array([9000.0, 3000.0, 4000.0])
     beta = np.array([300.0, 120.0, 40.0])
 
@@ -130,7 +129,7 @@ def test_mape_lift_equals_a_direct_counterfactual(world):
         treated = control.copy()
         treated[l_max : l_max + n] += dx
         f = [
-            hill(np.convolve(p, weights[c])[: len(p)], alpha[c], inflexion[c])
+            hill_saturation(np.convolve(p, weights[c])[: len(p)], alpha[c], inflexion[c])
             for p in (treated, control)
         ]
         diff = beta[c] * (f[0] - f[1])[l_max:]
@@ -140,9 +139,13 @@ def test_mape_lift_equals_a_direct_counterfactual(world):
     expected = [
         window_lift(0, 1000.0, 3000.0, 4, 6, "mean"),
         window_lift(1, 500.0, -500.0, 3, 3, "sum"),
-        beta[2] * (hill(1200.0 * w_total[2], 0.7, 4000.0) - hill(800.0 * w_total[2], 0.7, 4000.0)),
+        beta[2]
+        * (
+            hill_saturation(1200.0 * w_total[2], 0.7, 4000.0)
+            - hill_saturation(800.0 * w_total[2], 0.7, 4000.0)
+        ),
     ]
-    rows = _LiftRows.from_table(lift, names, l_max, world.data["date"])
+    rows = LiftRows.from_table(lift, names, l_max, world.data["date"])
     g = rows.unit_lift(weights, alpha, inflexion)
     np.testing.assert_allclose(beta[rows.channel_idx] * g, expected, rtol=1e-12)
     by_hand = np.mean(np.abs(np.array(expected) - lift["delta_y"]) / lift["delta_y"].abs())
@@ -151,7 +154,7 @@ def test_mape_lift_equals_a_direct_counterfactual(world):
 
 def test_bounded_coefficient_lies_within_the_lift_bounds(bounded, tv_lift):
     row = tv_lift.iloc[0]
-    g = bounded._rows.unit_lift(*bounded._curve)[0]
+    g = bounded.lift_rows_.unit_lift(*bounded.features_.curve)[0]
     z = bounded.config.z
     lo, hi = (row.delta_y - z * row.sigma) / g, (row.delta_y + z * row.sigma) / g
     assert bounded.bounds_["tv"] == pytest.approx((lo, hi))
@@ -172,7 +175,7 @@ def test_weekly_rows_combine_into_one_precision_weighted_bound(world, spec):
         sigma=weekly["true_delta_y"] * np.array([0.5, 0.5, 0.05, 0.05]),
     )
     fit = BoundedMMM(spec, weekly, config=_config()).fit(world.data)
-    g = fit._rows.unit_lift(*fit._curve)
+    g = fit.lift_rows_.unit_lift(*fit.features_.curve)
     b, w = weekly["delta_y"].to_numpy() / g, (g / weekly["sigma"].to_numpy()) ** 2
     estimate, se = np.sum(w * b) / np.sum(w), np.sum(w) ** -0.5
     z = fit.config.z
@@ -193,9 +196,10 @@ def test_a_test_without_modelled_response_cannot_bound(world, spec, tv_lift):
         BoundedMMM(spec, saturated, config=_config()).fit(world.data)
 
 
-def test_unknown_channel_is_named(spec, tv_lift):
+def test_unknown_channel_is_named(world, spec, tv_lift):
+    model = RidgeMMM(spec, tv_lift.assign(channel="radio"))
     with pytest.raises(LiftTableError, match="unknown channel 'radio'"):
-        RidgeMMM(spec, tv_lift.assign(channel="radio"))
+        model.fit(world.data)
     with pytest.raises(ValueError, match=r"`engine` 'lasso' must be one of \['bayes'"):
         make_engine("lasso", spec)
     with pytest.raises(
@@ -217,13 +221,19 @@ def test_save_load_round_trip(bounded, tmp_path):
     np.testing.assert_allclose(loaded.channel_contributions(), bounded.channel_contributions())
     np.testing.assert_allclose(loaded.mu_draws(), bounded.mu_draws())
     assert json.loads((tmp_path / "fit" / "fit.json").read_text())["engine"] == "bounded"
+    idata = az.from_netcdf(tmp_path / "fit" / "model.nc")
+    channel_coef = idata.posterior["channel_coef"]
+    assert channel_coef.dims == ("chain", "draw", "channel") and channel_coef.shape == (1, 30, 3)
+    assert idata.posterior["control_coef"].dims == ("chain", "draw", "coefficient")
+    assert set(idata.constant_data["alpha"]["channel"].values) == {"tv", "social", "search"}
+    assert list(idata.constant_data["bounded_channel"].values) == ["tv"]
+    assert idata.fit_data.sizes["date"] == 104 and "sales" in idata.fit_data
+    assert json.loads(idata.attrs["diagnostics"])["engine"] == "bounded"
     with pytest.raises(FileNotFoundError, match="no fit.json"):
         load_fit(tmp_path)
 
 
 def _config(**changes):
-    from mmmcal.models.baselines import RidgeConfig
-
     return RidgeConfig(**{**FAST, **changes})
 
 
@@ -330,7 +340,7 @@ def test_weibull_adstock_matches_the_simulator_and_fits(world, kind):
     from mmmcal.world.scenario import WeibullAdstockSpec
 
     truth = WeibullAdstockSpec(kind=kind, lam=2.5, k=1.7, l_max=8, normalize=False)
-    ours = adstock_weights(f"weibull_{kind}", {"shape": 1.7, "scale": 2.5}, 8)
+    ours = ridge_adstock_weights(f"weibull_{kind}", {"shape": 1.7, "scale": 2.5}, 8)
     np.testing.assert_allclose(ours, truth.raw_weights(), rtol=1e-10, atol=1e-14)
     spec = ModelSpec.for_world(world, adstock={"family": f"weibull_{kind}", "l_max": 8})
     model = make_engine("ridge", spec, budget=40, n_bootstrap=5).fit(world.data)
@@ -339,13 +349,15 @@ def test_weibull_adstock_matches_the_simulator_and_fits(world, kind):
 
 def test_unsupported_specs_are_refused(world):
     delayed = ModelSpec.for_world(world, adstock={"family": "delayed", "l_max": 8})
+    model = RidgeMMM(delayed)
     with pytest.raises(
         ValueError, match=r"`adstock` family 'delayed' must be one of \['geometric'"
     ):
-        RidgeMMM(delayed)
+        model.fit(world.data)
     geo = ModelSpec.for_world(world, geo_column="geo")
+    model = BoundedMMM(geo)
     with pytest.raises(ValueError, match="fits national data; the spec has geo column 'geo'"):
-        BoundedMMM(geo)
+        model.fit(world.data)
 
 
 @pytest.mark.slow

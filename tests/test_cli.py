@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 from mmmcal.cli import app
 from mmmcal.experiments.geolift import GeoLiftDesign
 from mmmcal.lift.ingest import INGEST_FORMAT_ALIASES, INGEST_FORMATS
-from mmmcal.models.baselines import ENGINES
-from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS, LikelihoodChoice
+from mmmcal.lift.windows import LikelihoodChoice
+from mmmcal.models.engines import ENGINES
+from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS
 from mmmcal.models.spec import ModelSpec
 from mmmcal.world.presets import get_preset
 

@@ -4,6 +4,7 @@ import dataclasses
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mmmcal.evaluate.scorecard import Scorecard
@@ -97,8 +98,12 @@ def test_unfitted_model_says_so():
     spec = ModelSpec.from_dict({"channel_columns": ["tv"]})
     with pytest.raises(RuntimeError, match="not fitted yet"):
         CalibratedMMM(spec).channel_contributions()
+    data = pd.DataFrame(
+        {"date": pd.date_range("2024-01-01", periods=10, freq="W-MON"), "tv": 1.0, "sales": 1.0}
+    )
+    model = CalibratedMMM(spec, lift_dist="cauchy")
     with pytest.raises(ValueError, match="lift_dist"):
-        CalibratedMMM(spec, lift_dist="cauchy")
+        model.fit(data)
 
 
 def test_auto_adaptation_tries_low_rank_on_full_runs_only():

@@ -12,8 +12,9 @@ from typing import get_args
 
 from mmmcal.experiments.geolift import GeoLiftDesign
 from mmmcal.lift.ingest import INGEST_FORMAT_ALIASES, INGEST_FORMATS
-from mmmcal.models.baselines import ENGINES
-from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS, LikelihoodChoice
+from mmmcal.lift.windows import LikelihoodChoice
+from mmmcal.models.engines import ENGINES
+from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS
 
 __all__ = ["Engine", "GeoDesign", "IngestFormat", "LiftDistribution", "Likelihood", "SpendChange"]
 

@@ -37,7 +37,7 @@ def _fit_with_status(model, data, label: str):
 
 def _fit_baseline(engine: str, spec, table, frame, out: Path, name: str, **options) -> None:
     """Fit the non-Bayesian ``engine`` (``options``: RidgeConfig's), report it, save it."""
-    from mmmcal.models.baselines import make_engine
+    from mmmcal.models.engines import make_engine
 
     estimator = make_engine(engine, spec, table, name=name, progress=True, **options)  # type: ignore[arg-type]
     baseline = estimator.fit(frame)
@@ -78,7 +78,7 @@ def fit(
     """Fit an MMM to any data, optionally calibrated with a lift table.
 
     ``--engine bayes`` fits a pymc-marketing MMM; ``ridge`` and ``bounded`` are the
-    non-Bayesian baselines of ``mmmcal.models.baselines`` (the sampler options do not apply).
+    non-Bayesian baselines of ``mmmcal.models.engines`` (the sampler options do not apply).
     """
     import pandas as pd
 
@@ -124,7 +124,7 @@ def score(
 ) -> None:
     """Score fitted models against the ground truth; write scorecard.json."""
     from mmmcal.evaluate.scorecard import Scorecard
-    from mmmcal.models.baselines import load_fit
+    from mmmcal.models.engines import load_fit
 
     truth_doc = json.loads(Path(truth).read_text()) if truth else None
     card = Scorecard.from_models([load_fit(f) for f in fit], truth_doc)
@@ -144,7 +144,7 @@ def report(
 ) -> None:
     """Write a self-contained HTML validation report of one or more fits."""
     from mmmcal.lift.table import read_lift_table
-    from mmmcal.models.baselines import load_fit
+    from mmmcal.models.engines import load_fit
     from mmmcal.report.report import write_report
 
     truth_doc = json.loads(Path(truth).read_text()) if truth else None

@@ -11,27 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["ChannelScore", "FittedModel", "ModelScore", "Scorecard", "score_model"]
+from mmmcal.models.engines import Estimator
 
-
-class FittedModel(Protocol):
-    """What a scorecard needs of a fit: ``CalibratedMMM`` and the baseline engines."""
-
-    name: str
-    spec: Any
-    lift: pd.DataFrame | None
-    diagnostics_: Any
-
-    def channel_contributions(self) -> Any: ...
-
-    def target_total(self) -> float: ...
-
-    def spend_totals(self) -> pd.Series: ...
+__all__ = ["ChannelScore", "ModelScore", "Scorecard", "score_model"]
 
 
 HDI_PROB = 0.9
@@ -108,7 +95,7 @@ class ModelScore:
         }
 
 
-def score_model(model: FittedModel, truth: dict[str, Any] | None = None) -> ModelScore:
+def score_model(model: Estimator, truth: dict[str, Any] | None = None) -> ModelScore:
     """Score a fitted model against ``truth`` (a ``truth.json`` document) if given."""
     contributions = model.channel_contributions()  # chain, draw, date, channel
     totals = (
@@ -148,9 +135,7 @@ class Scorecard:
     models: dict[str, ModelScore]
 
     @classmethod
-    def from_models(
-        cls, models: list[FittedModel], truth: dict[str, Any] | None = None
-    ) -> Scorecard:
+    def from_models(cls, models: list[Estimator], truth: dict[str, Any] | None = None) -> Scorecard:
         names = [m.name for m in models]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:

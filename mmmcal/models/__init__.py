@@ -2,5 +2,7 @@
 
 ``spec`` · ``priors`` · ``data`` · ``components`` · ``builder`` (the only place that
 constructs pymc-marketing MMMs) · ``lift_likelihood`` · ``bayes`` (``CalibratedMMM``) ·
-``baselines`` (ridge and bounded engines, the engine registry).
+``ridge_features`` · ``ridge_lift`` · ``search`` · ``ridge`` (``RidgeMMM``) · ``ridge_store`` ·
+``bounded`` (``BoundedMMM``) · ``learned_state`` · ``fit_dir`` · ``engines`` (the estimator
+contract, ``make_engine``, ``load_fit``).
 """

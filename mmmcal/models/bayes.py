@@ -1,30 +1,33 @@
 """Fit an MMM (optionally calibrated with lift tests), collect diagnostics, save and load.
 
 :class:`CalibratedMMM` follows the estimator contract: ``__init__`` stores configuration,
-``fit(data)`` returns ``self`` and sets learned state ending in ``_`` (``mmm_``, ``idata_``,
-``diagnostics_``); fitting again forgets the previous fit.
+``fit(data)`` checks its inputs before building, returns ``self`` and sets learned state
+ending in ``_`` (``mmm_``, ``idata_``, ``diagnostics_``); fitting again forgets the previous
+fit (:mod:`mmmcal.models.engines`). ``save`` writes a fit directory
+(:mod:`mmmcal.models.fit_dir`) whose ``model.nc`` is pymc-marketing's.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 import pymc_marketing
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mmmcal.lift.table import read_lift_table
+from mmmcal.lift.table import validate_lift_table
 from mmmcal.lift.windows import LikelihoodChoice
 from mmmcal.models.builder import build_mmm, load_mmm
 from mmmcal.models.data import ModelData, prepare_data
+from mmmcal.models.fit_dir import read_fit_dir, write_fit_dir
+from mmmcal.models.learned_state import check_fitted, forget_learned_state
 from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS, add_lift_likelihood
 from mmmcal.models.spec import ModelSpec
 from mmmcal.sampling.sampler import SampleTimes, sample_nutpie
@@ -175,6 +178,8 @@ class CalibratedMMM:
         Label of this model in scorecards and reports.
     """
 
+    engine: ClassVar[str] = "bayes"
+
     def __init__(
         self,
         spec: ModelSpec,
@@ -185,12 +190,8 @@ class CalibratedMMM:
         sampler: SamplerConfig | None = None,
         name: str = "model",
     ):
-        if lift_dist not in LIFT_DISTRIBUTIONS:
-            raise ValueError(
-                f"The `lift_dist` {lift_dist!r} must be one of {list(LIFT_DISTRIBUTIONS)}."
-            )
         self.spec = spec
-        self.lift = None if lift is None or len(lift) == 0 else lift.copy()
+        self.lift = None if lift is None or len(lift) == 0 else lift
         self.likelihood = likelihood
         self.lift_dist = lift_dist
         self.sampler = sampler or SamplerConfig()
@@ -198,10 +199,19 @@ class CalibratedMMM:
 
     # ------------------------------------------------------------------ fitting
     def build(self, data: pd.DataFrame) -> CalibratedMMM:
-        """Build the PyMC model (with its lift terms) without sampling."""
-        for attr in ("idata_", "diagnostics_"):
-            self.__dict__.pop(attr, None)
-        self.data_: ModelData = prepare_data(self.spec, data)
+        """Build the PyMC model (with its lift terms) without sampling.
+
+        Forgets the previous fit, then checks ``lift_dist``, the data and the lift table
+        before building anything.
+        """
+        forget_learned_state(self)
+        if self.lift_dist not in LIFT_DISTRIBUTIONS:
+            raise ValueError(
+                f"The `lift_dist` {self.lift_dist!r} must be one of {list(LIFT_DISTRIBUTIONS)}."
+            )
+        prepared = prepare_data(self.spec, data)
+        self._check_lift(prepared)
+        self.data_ = prepared
         mmm = build_mmm(self.spec)
         mmm.build_model(self.data_.X, self.data_.y)
         self.lift_counts_ = {"window": 0, "steady_state": 0}
@@ -212,6 +222,15 @@ class CalibratedMMM:
         mmm.add_original_scale_contribution_variable(var=["channel_contribution"])
         self.mmm_ = mmm
         return self
+
+    def _check_lift(self, data: ModelData) -> None:
+        """Raise ``LiftTableError`` naming the lift rows that ``data`` cannot take."""
+        if self.lift is None:
+            return
+        X = data.X
+        geos = X["geo"].unique() if self.spec.geo_column else None
+        dates = pd.DatetimeIndex(X[self.spec.date_column].unique())
+        validate_lift_table(self.lift, list(self.spec.channel_columns), dates=dates, geos=geos)
 
     def structure_key(self) -> str:
         """What identifies the built model apart from its data: equal keys compile alike.
@@ -311,38 +330,28 @@ class CalibratedMMM:
         return idata, timings, _diagnostics(idata, free, time.perf_counter() - start)
 
     # ------------------------------------------------------------------ results
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "idata_"):
-            raise RuntimeError(f"Model {self.name!r} is not fitted yet: call .fit(data) first.")
-
     def channel_contributions(self):
         """Posterior channel contributions, target units: dims (chain, draw, date, channel).
 
         Geo models are summed over geos.
         """
-        self._check_fitted()
+        check_fitted(self, "idata_")
         cc = self.idata_.posterior["channel_contribution_original_scale"]
         return cc.sum("geo") if "geo" in cc.dims else cc
 
     def target_total(self) -> float:
+        check_fitted(self, "data_")
         return float(self.data_.y.sum())
 
     def spend_totals(self) -> pd.Series:
+        check_fitted(self, "data_")
         return self.data_.X[list(self.spec.channel_columns)].sum()
 
     # ------------------------------------------------------------------ persistence
     def save(self, out_dir: str | Path) -> Path:
-        """Write ``model.nc``, ``spec.yaml``, ``fit.json`` and (if any) ``lift.csv``."""
-        self._check_fitted()
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        self.mmm_.save(str(out / "model.nc"))
-        (out / "spec.yaml").write_text(self.spec.to_yaml())
-        if self.lift is not None:
-            self.lift.to_csv(out / "lift.csv", index=False)
+        """Write a fit directory: ``model.nc``, ``spec.yaml``, ``fit.json``, ``lift.csv`` if any."""
+        check_fitted(self, "idata_")
         meta = {
-            "engine": "bayes",
-            "name": self.name,
             "likelihood": self.likelihood,
             "lift_dist": self.lift_dist,
             "lift_counts": self.lift_counts_,
@@ -354,30 +363,30 @@ class CalibratedMMM:
             },
             "control_scale": self.data_.control_scale,
         }
-        (out / "fit.json").write_text(json.dumps(meta, indent=2) + "\n")
-        return out
+        return write_fit_dir(
+            out_dir,
+            engine=self.engine,
+            name=self.name,
+            spec=self.spec,
+            lift=self.lift,
+            meta=meta,
+            write_model=lambda path: self.mmm_.save(str(path)),
+        )
 
     @classmethod
     def load(cls, fit_dir: str | Path) -> CalibratedMMM:
         """Load a fit directory written by :meth:`save`."""
-        path = Path(fit_dir)
-        if not (path / "model.nc").exists() or not (path / "fit.json").exists():
-            raise FileNotFoundError(
-                f"{path} is not a fit directory (needs model.nc and fit.json); "
-                "make one with `mmmcal fit`."
-            )
-        meta = json.loads((path / "fit.json").read_text())
-        spec = ModelSpec.from_yaml((path / "spec.yaml").read_text())
-        lift = read_lift_table(path / "lift.csv") if (path / "lift.csv").exists() else None
+        fit = read_fit_dir(fit_dir, cls.engine)
+        meta, spec = fit.meta, fit.spec
         self = cls(
             spec,
-            lift,
+            fit.lift,
             likelihood=meta["likelihood"],
             lift_dist=meta["lift_dist"],
             sampler=SamplerConfig(**meta["sampler"]),
-            name=meta["name"],
+            name=fit.name,
         )
-        mmm = load_mmm(path / "model.nc")
+        mmm = load_mmm(fit.model_file)
         self.mmm_ = mmm
         self.idata_ = mmm.idata
         self.lift_counts_ = meta["lift_counts"]

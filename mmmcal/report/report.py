@@ -6,7 +6,7 @@ against the model-implied lift), posterior predictive fit with residuals, contri
 over time, sampler checks in plain language, and prior vs posterior of the tested channels'
 parameters. Truth markers appear only when a ``truth.json`` document is given.
 
-Baseline engines (:mod:`mmmcal.models.baselines`) share every figure but the prior vs posterior one;
+Baseline engines (:mod:`mmmcal.models.engines`) share every figure but the prior vs posterior one;
 their bands are bootstrap intervals and their checks describe the hyperparameter search.
 """
 

@@ -38,8 +38,9 @@ from mmmcal.evaluate.scorecard import ModelScore, score_model
 from mmmcal.experiments.conversion_lift import LiftTestDesign, lift_tests
 from mmmcal.experiments.geolift import GeoLiftDesign, design_geolift, national_rows, run_geolift
 from mmmcal.lift.table import validate_lift_table
-from mmmcal.models.baselines import ENGINES, RidgeConfig, make_engine
 from mmmcal.models.bayes import SamplerConfig
+from mmmcal.models.engines import ENGINES, make_engine
+from mmmcal.models.ridge import RidgeConfig
 from mmmcal.models.spec import ModelSpec
 from mmmcal.specs import FrozenSpec, SpecError, format_validation_error
 from mmmcal.world.presets import get_preset
@@ -84,7 +85,7 @@ def _fit_and_score(
     sampler: SamplerConfig,
     truth: dict[str, Any],
 ) -> ModelScore:
-    """Fit ``arm``'s engine (:func:`mmmcal.baselines.make_engine`) and score it.
+    """Fit ``arm``'s engine (:func:`mmmcal.models.engines.make_engine`) and score it.
 
     Bayesian arms sample with the study's ``sampler``; ``ridge`` and ``bounded`` arms use
     their ``options``, and the cell's seed seeds their search and bootstrap.

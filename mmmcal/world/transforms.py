@@ -1,8 +1,8 @@
 """Adstock lag weights and saturation curves as plain numpy functions.
 
-One definition for the simulator (:mod:`mmmcal.world.scenario`) and the non-Bayesian
-baselines (:mod:`mmmcal.models.baselines`); each matches the pymc-marketing transformation
-of the same name (``tests/test_truth.py`` checks that). Weights are per lag, lag 0 first,
+One definition for the simulator (:mod:`mmmcal.world.scenario`) and the ridge baselines
+(:mod:`mmmcal.models.ridge_features`); each matches the pymc-marketing transformation of the
+same name (``tests/test_truth.py`` checks that). Weights are per lag, lag 0 first,
 unnormalised; spend ``x`` is in whatever units the caller scales it to.
 """
 
