@@ -198,6 +198,15 @@ def test_fit_rejects_bad_inputs_before_sampling(tmp_path):
         ],
     )
     assert result.exit_code == 1 and "lacks column(s) ['sales']" in result.output
+    # An --out folder that holds other files is refused before anything is fitted.
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "todo.txt").write_text("keep me")
+    args = ["fit", "--data", str(tmp_path / "d.csv"), "--model", str(spec), "--out", str(other)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "is not empty and is not a fit directory" in result.output
+    assert "lacks column" not in result.output  # refused before the data were even read
+    assert sorted(p.name for p in other.iterdir()) == ["todo.txt"]
 
 
 @pytest.mark.slow

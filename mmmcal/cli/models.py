@@ -84,8 +84,10 @@ def fit(
 
     from mmmcal.lift.table import read_lift_table
     from mmmcal.models.bayes import CalibratedMMM
+    from mmmcal.models.fit_dir import check_fit_dir_target
     from mmmcal.models.spec import ModelSpec
 
+    check_fit_dir_target(out)  # before any fit: --out must be new, empty or a fit directory
     spec = ModelSpec.from_yaml(Path(model).read_text())
     if not Path(data).exists():
         raise FileNotFoundError(f"Data file {str(data)!r} does not exist.")

@@ -170,33 +170,45 @@ def ingest(
         check = check_lift_table(df, ctx.channels, dates=ctx.dates)
         problems, accepted = check.problems, check.accepted
     else:
-        _require(df, fmt)
-        problems, rows, origin = [], [], []
-        for i, values in enumerate(df.to_dict("records")):
-            row = InputRow(i, values)
-            converted = CONVERTERS[fmt](row, ctx)
-            problems += row.problems
-            if converted is not None:
-                rows.append(converted)
-                origin.append(i)
-        table = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(LIFT_REQUIRED_COLUMNS))
-        check = check_lift_table(table, ctx.channels, dates=ctx.dates)
-        problems += [_to_input(p, origin, INPUT_FIELDS[fmt]) for p in check.problems]
-        accepted = check.accepted
+        problems, accepted = _convert(df, fmt, ctx)
     problems = sorted(problems, key=lambda p: p.row)
+    return IngestResult(
+        table=accepted.drop(columns="row").reset_index(drop=True),
+        report=_report(df, problems),
+        problems=problems,
+    )
+
+
+def _convert(df: pd.DataFrame, fmt: str, ctx: RowContext):
+    """Problems (by input row) and the accepted converted rows of a ``fmt`` file."""
+    _require(df, fmt)
+    problems, rows, origin = [], [], []
+    for i, values in enumerate(df.to_dict("records")):
+        row = InputRow(i, values)
+        converted = CONVERTERS[fmt](row, ctx)
+        problems += row.problems
+        if converted is not None:
+            rows.append(converted)
+            origin.append(i)
+    table = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(LIFT_REQUIRED_COLUMNS))
+    check = check_lift_table(table, ctx.channels, dates=ctx.dates)
+    problems += [_to_input(p, origin, INPUT_FIELDS[fmt]) for p in check.problems]
+    return problems, check.accepted
+
+
+def _report(df: pd.DataFrame, problems: list[LiftProblem]) -> pd.DataFrame:
+    """One line per input row: ``row``, ``status``, ``reason``, ``test_id``."""
     reasons: dict[int, list[str]] = {}
     for p in problems:
         reasons.setdefault(p.row, []).append(f"{p.field}: {p.message}")
-    report = pd.DataFrame(
+    rows = range(len(df))
+    return pd.DataFrame(
         {
-            "row": range(len(df)),
-            "status": ["rejected" if i in reasons else "accepted" for i in range(len(df))],
-            "reason": ["; ".join(reasons.get(i, [])) for i in range(len(df))],
+            "row": rows,
+            "status": ["rejected" if i in reasons else "accepted" for i in rows],
+            "reason": ["; ".join(reasons.get(i, [])) for i in rows],
             "test_id": df["test_id"].tolist() if "test_id" in df else [None] * len(df),
         }
-    )
-    return IngestResult(
-        table=accepted.drop(columns="row").reset_index(drop=True), report=report, problems=problems
     )
 
 
