@@ -17,7 +17,8 @@ from mmmcal.experiments.geolift import (
     run_geolift,
 )
 from mmmcal.lift.ingest import IngestResult, ingest, ingest_or_raise
-from mmmcal.lift.table import LiftTableError, check_lift_table, read_lift_table, validate_lift_table
+from mmmcal.lift.problems import LiftTableError
+from mmmcal.lift.table import check_lift_table, read_lift_table, validate_lift_table
 from mmmcal.lift.windows import to_per_period
 from mmmcal.models.engines import load_fit, make_engine
 from mmmcal.models.spec import ModelSpec

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from mmmcal.cli import app
 from mmmcal.evaluate.scorecard import Scorecard
 from mmmcal.experiments.conversion_lift import LiftTestDesign, conversion_lift_test
-from mmmcal.lift.table import LiftTableError
+from mmmcal.lift.problems import LiftTableError
 from mmmcal.models.bounded import BoundedMMM
 from mmmcal.models.engines import load_fit, make_engine
 from mmmcal.models.ridge import RidgeConfig, RidgeMMM

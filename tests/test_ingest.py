@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from mmmcal.lift.ingest import INGEST_FORMATS, ingest, ingest_or_raise
-from mmmcal.lift.table import LiftTableError, validate_lift_table
+from mmmcal.lift.problems import LiftTableError
+from mmmcal.lift.table import validate_lift_table
 from mmmcal.lift.windows import measured_span, split_rows
 
 DATA = Path(__file__).parent / "data" / "ingest"

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from mmmcal.lift.table import LiftTableError, check_lift_table, validate_lift_table
+from mmmcal.lift.problems import LiftTableError
+from mmmcal.lift.table import LiftTable, check_lift_table, validate_lift_table
 from mmmcal.lift.windows import to_per_period
 
 CHANNELS = ["tv", "social", "search"]
@@ -172,3 +173,39 @@ def test_n_periods_must_agree_with_the_date_window():
     table.loc[0, "n_periods"] = 4
     assert len(validate_lift_table(table, CHANNELS, dates=DATES)) == 1
     assert len(validate_lift_table(table.assign(n_periods=6), CHANNELS)) == 1  # no dates: unknown
+
+
+def test_a_validated_table_says_what_it_was_checked_against():
+    table = validate_lift_table(good_table(), CHANNELS, dates=DATES)
+    assert isinstance(table, LiftTable)
+    assert table.checked_against.channels == frozenset(CHANNELS)
+    # Validating again against the same (or fewer) checks returns it as it is.
+    assert validate_lift_table(table, list(reversed(CHANNELS)), dates=DATES) is table
+    assert validate_lift_table(table) is table
+    # Other checks run again, and can fail.
+    with pytest.raises(LiftTableError, match="unknown channel"):
+        validate_lift_table(table, ["social"], dates=DATES)
+    # Any pandas operation gives a plain frame, which must be validated again.
+    changed = table.assign(sigma=0.0)
+    assert type(changed) is pd.DataFrame and type(table[table.x >= 0]) is pd.DataFrame
+    with pytest.raises(LiftTableError, match="sigma"):
+        validate_lift_table(changed, CHANNELS, dates=DATES)
+
+
+def test_stages_do_not_check_a_validated_table_twice(small_world, monkeypatch):
+    from mmmcal.experiments.conversion_lift import LiftTestDesign, lift_tests
+    from mmmcal.lift import table as table_module
+    from mmmcal.models.bayes import CalibratedMMM
+    from mmmcal.models.spec import ModelSpec
+
+    lift = lift_tests(small_world, [LiftTestDesign(channel="tv", n_periods=4, switch_on=True)])
+    calls = []
+    real = table_module.check_lift_table
+    monkeypatch.setattr(
+        table_module, "check_lift_table", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    spec = ModelSpec.for_world(small_world, yearly_seasonality=None)
+    fit = CalibratedMMM(spec, lift).build(small_world.data)
+    assert fit.lift_counts_ == {"window": 1, "steady_state": 0} and calls == []
+    CalibratedMMM(spec, pd.DataFrame(lift)).build(small_world.data)  # a plain frame: checked once
+    assert calls == [1]

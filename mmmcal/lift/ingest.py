@@ -24,13 +24,8 @@ import pandas as pd
 
 from mmmcal.lift.formats import COLUMN_HINTS, CONVERTERS, INPUT_FIELDS, REQUIRED
 from mmmcal.lift.ingest_rows import InputRow, RowContext
-from mmmcal.lift.table import (
-    LIFT_REQUIRED_COLUMNS,
-    LiftProblem,
-    LiftTableError,
-    check_lift_table,
-    read_lift_table,
-)
+from mmmcal.lift.problems import LiftProblem, LiftTableError
+from mmmcal.lift.table import LIFT_REQUIRED_COLUMNS, check_lift_table, read_lift_table
 
 __all__ = ["INGEST_FORMATS", "INGEST_FORMAT_ALIASES", "IngestResult", "ingest", "ingest_or_raise"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from mmmcal.lift.table import LiftProblem
+from mmmcal.lift.problems import LiftProblem
 
 __all__ = ["InputRow", "RowContext", "blank"]
 

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from mmmcal.lift.table import LiftProblem, LiftTableError
+from mmmcal.lift.problems import LiftProblem, LiftTableError
 
 __all__ = ["LikelihoodChoice", "measured_span", "split_rows", "to_per_period", "window_lengths"]
 

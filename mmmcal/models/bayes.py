@@ -22,7 +22,7 @@ import pandas as pd
 import pymc_marketing
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mmmcal.lift.table import validate_lift_table
+from mmmcal.lift.table import LiftTable, validate_lift_table
 from mmmcal.lift.windows import LikelihoodChoice
 from mmmcal.models.builder import build_mmm, load_mmm
 from mmmcal.models.data import ModelData, prepare_data
@@ -210,27 +210,27 @@ class CalibratedMMM:
                 f"The `lift_dist` {self.lift_dist!r} must be one of {list(LIFT_DISTRIBUTIONS)}."
             )
         prepared = prepare_data(self.spec, data)
-        self._check_lift(prepared)
+        table = self._checked_lift(prepared)
         self.data_ = prepared
         mmm = build_mmm(self.spec)
         mmm.build_model(self.data_.X, self.data_.y)
         self.lift_counts_ = {"window": 0, "steady_state": 0}
-        if self.lift is not None:
+        if table is not None:
             self.lift_counts_ = add_lift_likelihood(
-                mmm, self.lift, likelihood=self.likelihood, dist=self.lift_dist
+                mmm, table, likelihood=self.likelihood, dist=self.lift_dist
             )
         mmm.add_original_scale_contribution_variable(var=["channel_contribution"])
         self.mmm_ = mmm
         return self
 
-    def _check_lift(self, data: ModelData) -> None:
-        """Raise ``LiftTableError`` naming the lift rows that ``data`` cannot take."""
+    def _checked_lift(self, data: ModelData) -> LiftTable | None:
+        """The lift table checked against ``data``; ``LiftTableError`` names rows it can't take."""
         if self.lift is None:
-            return
+            return None
         X = data.X
         geos = X["geo"].unique() if self.spec.geo_column else None
         dates = pd.DatetimeIndex(X[self.spec.date_column].unique())
-        validate_lift_table(self.lift, list(self.spec.channel_columns), dates=dates, geos=geos)
+        return validate_lift_table(self.lift, self.spec.channel_columns, dates=dates, geos=geos)
 
     def structure_key(self) -> str:
         """What identifies the built model apart from its data: equal keys compile alike.

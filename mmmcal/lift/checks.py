@@ -1,0 +1,276 @@
+"""The contract's checks of a lift table, each returning problems by row and field.
+
+:func:`check_row` checks one row's values; :func:`check_dates` the test windows against the
+modelled dates (and ``n_periods`` against them); :func:`check_duplicates` repeated tests and
+overlapping windows on one channel and geo.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from mmmcal.lift.problems import LiftProblem
+
+__all__ = ["AGGREGATIONS", "check_dates", "check_duplicates", "check_row"]
+
+AGGREGATIONS = ("mean", "sum")
+_NUMERIC = (
+    "x",
+    "delta_x",
+    "delta_y",
+    "sigma",
+    "true_delta_y",
+    "n_periods",
+    "measured_from",
+    "measured_to",
+)
+_OPTIONAL_NUMERIC = ("true_delta_y", "n_periods", "measured_from", "measured_to")
+
+
+def _as_number(value: object) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        out = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return out
+
+
+def check_row(i: int, row: pd.Series, channels, geos) -> list[LiftProblem]:
+    """Problems of row ``i``'s own values (numbers, signs, channel, geo, periods)."""
+    problems: list[LiftProblem] = []
+
+    def bad(field: str, message: str) -> None:
+        problems.append(LiftProblem(i, field, message))
+
+    channel = row["channel"]
+    if not isinstance(channel, str) or not channel:
+        bad("channel", f"must be a channel name, got {channel!r}")
+    elif channels is not None and channel not in channels:
+        bad("channel", f"unknown channel {channel!r}; the model's channels are {list(channels)}")
+
+    num: dict[str, float | None] = {}
+    for field in _NUMERIC:
+        if field not in row.index:
+            continue
+        raw = row[field]
+        optional = field in _OPTIONAL_NUMERIC
+        if optional and (raw is None or (isinstance(raw, float) and math.isnan(raw))):
+            num[field] = None
+            continue
+        value = _as_number(raw)
+        if value is None or not math.isfinite(value):
+            bad(field, f"must be a finite number, got {raw!r}")
+        num[field] = value
+
+    x, dx, dy, sigma = (num.get(k) for k in ("x", "delta_x", "delta_y", "sigma"))
+    if sigma is not None and math.isfinite(sigma) and sigma <= 0:
+        bad("sigma", f"must be > 0 (the standard deviation of delta_y), got {sigma}")
+    if x is not None and math.isfinite(x) and x < 0:
+        bad("x", f"spend before the test cannot be negative, got {x}")
+    if x is not None and dx is not None and math.isfinite(x) and math.isfinite(dx):
+        if x + dx < 0:
+            bad("delta_x", f"x + delta_x = {x + dx} < 0: spend during the test cannot be negative")
+        if dx == 0:
+            bad("delta_x", "is 0: a test without a spend change measures nothing")
+        elif dx < 0 and dy is not None and math.isfinite(dy) and dy > 0:
+            bad(
+                "delta_y",
+                f"is {dy} > 0 for a spend cut (delta_x = {dx}); a cut cannot raise the target: "
+                "check the sign convention (delta_y = test minus control)",
+            )
+    n = num.get("n_periods")
+    if n is not None and math.isfinite(n) and (n < 1 or n != int(n)):
+        bad("n_periods", f"must be a whole number of periods >= 1, got {n}")
+    first, last = num.get("measured_from"), num.get("measured_to")
+    for field, v in (("measured_from", first), ("measured_to", last)):
+        if v is not None and math.isfinite(v) and (v < 1 or v != int(v)):
+            bad(field, f"must be a whole number of periods >= 1, got {v}")
+    if first is not None and last is not None and first > last:
+        bad("measured_to", f"{last:g} is before measured_from {first:g}")
+    if (first is not None or last is not None) and n is None:
+        bad(
+            "n_periods", "is needed with measured_from/measured_to (the length of the spend change)"
+        )
+    if first is not None and n is not None and math.isfinite(first) and first > n and last is None:
+        bad("measured_to", f"is needed: measured_from {first:g} lies after the {n:g}-period test")
+
+    if "aggregation" in row.index and isinstance(row["aggregation"], str):
+        if row["aggregation"] not in AGGREGATIONS:
+            bad("aggregation", f"must be one of {list(AGGREGATIONS)}, got {row['aggregation']!r}")
+    if "geo" in row.index and geos is not None:
+        if row["geo"] not in geos and row["geo"] != "national":
+            bad(
+                "geo",
+                f"unknown geo {row['geo']!r}; the data has {len(geos)} geos like {list(geos)[:3]}",
+            )
+    return problems
+
+
+def check_dates(df: pd.DataFrame, dates: pd.DatetimeIndex | None) -> list[LiftProblem]:
+    """Dates that do not parse, windows that end before they start or lie outside ``dates``."""
+    problems: list[LiftProblem] = []
+    has_start, has_end = "date_start" in df, "date_end" in df
+    if not (has_start or has_end):
+        return problems
+    parsed = {}
+    for col in ("date_start", "date_end"):
+        if col in df:
+            values = pd.to_datetime(df[col], errors="coerce")
+            for i, (raw, v) in enumerate(zip(df[col], values, strict=True)):
+                if pd.isna(v) and not pd.isna(raw):
+                    problems.append(
+                        LiftProblem(i, col, f"must be a date like 2024-03-04, got {raw!r}")
+                    )
+            parsed[col] = values
+    if has_start and has_end:
+        for i, (s, e) in enumerate(zip(parsed["date_start"], parsed["date_end"], strict=True)):
+            if pd.notna(s) and pd.notna(e) and e < s:
+                problems.append(
+                    LiftProblem(i, "date_end", f"{e.date()} is before date_start {s.date()}")
+                )
+    if dates is not None and len(dates):
+        lo, hi = dates.min(), dates.max()
+        for col, values in parsed.items():
+            for i, v in enumerate(values):
+                if pd.notna(v) and not (lo <= v <= hi):
+                    problems.append(
+                        LiftProblem(
+                            i,
+                            col,
+                            f"{v.date()} is outside the data ({lo.date()} to {hi.date()}); "
+                            "a test window must lie within the modelled dates",
+                        )
+                    )
+        if has_start and has_end and "n_periods" in df:
+            problems += _check_window_length(df, parsed, dates)
+    return problems
+
+
+def _check_window_length(df: pd.DataFrame, parsed: dict, dates: pd.DatetimeIndex):
+    """Rows whose ``n_periods`` disagrees with the model periods in their date window."""
+    problems = []
+    n = pd.to_numeric(df["n_periods"], errors="coerce")
+    model_dates = dates.unique()
+    for i, (s, e) in enumerate(zip(parsed["date_start"], parsed["date_end"], strict=True)):
+        if pd.isna(s) or pd.isna(e) or pd.isna(n.iloc[i]) or e < s:
+            continue
+        counted = int(((model_dates >= s) & (model_dates <= e)).sum())
+        if counted != n.iloc[i]:
+            problems.append(
+                LiftProblem(
+                    i,
+                    "n_periods",
+                    f"is {n.iloc[i]:g} but {s.date()}..{e.date()} spans {counted} model "
+                    "periods; fix one of them",
+                )
+            )
+    return problems
+
+
+def check_duplicates(df: pd.DataFrame) -> list[LiftProblem]:
+    """Repeated test ids, rows that repeat another, and overlapping windows."""
+    problems: list[LiftProblem] = []
+    if "test_id" in df and df["test_id"].notna().any():
+        dup = df["test_id"].notna() & df.duplicated(
+            subset=[c for c in ("test_id", "geo") if c in df], keep=False
+        )
+        for i in np.flatnonzero(dup.to_numpy()):
+            problems.append(
+                LiftProblem(int(i), "test_id", f"{df['test_id'].iloc[i]!r} appears more than once")
+            )
+    key = [
+        c
+        for c in (
+            "channel",
+            "geo",
+            "x",
+            "delta_x",
+            "date_start",
+            "date_end",
+            "n_periods",
+            "measured_from",
+            "measured_to",
+        )
+        if c in df
+    ]
+    keys = df[key].astype(str)
+    dup = keys.duplicated(keep="first")
+    for i in np.flatnonzero(dup.to_numpy()):
+        first = int(np.flatnonzero((keys == keys.iloc[i]).all(axis=1).to_numpy())[0])
+        problems.append(
+            LiftProblem(
+                int(i),
+                "channel",
+                f"duplicates row {first} (same {', '.join(key)}); the same test counted twice "
+                "would double its weight: remove one or give them different windows",
+            )
+        )
+    exact = {int(i) for i in np.flatnonzero(dup.to_numpy())}
+    return problems + _check_overlaps(df, exact_duplicates=exact)
+
+
+def _check_overlaps(df: pd.DataFrame, exact_duplicates: set[int]) -> list[LiftProblem]:
+    """Flag the later of two rows on one channel and geo whose date windows overlap.
+
+    Rows with the same window that measure different periods (``measured_from``/
+    ``measured_to``, e.g. the weeks of one test) are not overlaps. Exact duplicates are
+    already reported by :func:`check_duplicates`.
+    """
+    if "date_start" not in df or "date_end" not in df:
+        return []
+    index = df.index
+    start = pd.to_datetime(df["date_start"], errors="coerce").tolist()
+    end = pd.to_datetime(df["date_end"], errors="coerce").tolist()
+    channel = df["channel"].tolist()
+    geo = (
+        df["geo"].astype(object).where(df["geo"].notna(), None).tolist()
+        if "geo" in df
+        else [None] * len(df)
+    )
+
+    def column(name: str) -> pd.Series:
+        raw = df[name] if name in df else pd.Series(np.nan, index=index)
+        return pd.to_numeric(raw, errors="coerce")
+
+    span = list(
+        zip(
+            column("measured_from").fillna(1).tolist(),
+            column("measured_to").fillna(column("n_periods")).fillna(-1).tolist(),
+            strict=True,
+        )
+    )
+    problems: list[LiftProblem] = []
+    for i in range(len(df)):
+        if i in exact_duplicates or pd.isna(start[i]) or pd.isna(end[i]):
+            continue
+        for j in range(i):
+            if (
+                channel[j] != channel[i]
+                or geo[j] != geo[i]
+                or pd.isna(start[j])
+                or pd.isna(end[j])
+                or start[j] > end[i]
+                or start[i] > end[j]
+            ):
+                continue
+            if (start[j], end[j]) == (start[i], end[i]) and span[j] != span[i]:
+                continue  # one test's window, different measured periods
+            where = f"channel {channel[i]!r}" + ("" if geo[i] is None else f", geo {geo[i]!r}")
+            problems.append(
+                LiftProblem(
+                    i,
+                    "date_start",
+                    f"window {start[i].date()}..{end[i].date()} overlaps row {j} "
+                    f"({start[j].date()}..{end[j].date()}) on the same {where}: overlapping "
+                    "tests of one channel interfere, and one test reported twice doubles its "
+                    "weight; remove one, or give rows of one test that report different "
+                    "periods measured_from/measured_to",
+                )
+            )
+            break
+    return problems
