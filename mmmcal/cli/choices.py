@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import get_args
+from typing import cast, get_args
 
 from mmmcal.experiments.geolift import GeoLiftDesign
 from mmmcal.lift.ingest import INGEST_FORMAT_ALIASES, INGEST_FORMATS
@@ -21,7 +21,8 @@ __all__ = ["Engine", "GeoDesign", "IngestFormat", "LiftDistribution", "Likelihoo
 
 def choice(name: str, values: Iterable[str]) -> type[StrEnum]:
     """A StrEnum called ``name`` with one member per value (``steady_state`` -> STEADY_STATE)."""
-    return StrEnum(name, [(value.upper().replace("-", "_"), value) for value in values])
+    members = [(value.upper().replace("-", "_"), value) for value in values]
+    return cast(type[StrEnum], StrEnum(name, members))
 
 
 def _literal_values(field: str) -> tuple[str, ...]:

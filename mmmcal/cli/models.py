@@ -109,7 +109,7 @@ def fit(
     estimator = CalibratedMMM(
         spec,
         table,
-        likelihood=likelihood.value,  # type: ignore[arg-type]
+        likelihood=likelihood.value,
         lift_dist=lift_dist.value,
         sampler=_sampler(draws, chains, tune, seed, fast),
         name=label,

@@ -9,6 +9,7 @@ calibration is one comparison.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,9 @@ class Scorecard:
     models: dict[str, ModelScore]
 
     @classmethod
-    def from_models(cls, models: list[Estimator], truth: dict[str, Any] | None = None) -> Scorecard:
+    def from_models(
+        cls, models: Sequence[Estimator], truth: dict[str, Any] | None = None
+    ) -> Scorecard:
         names = [m.name for m in models]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:

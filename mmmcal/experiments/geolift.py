@@ -101,7 +101,7 @@ class GeoLiftTest:
 
 
 def _choose_geos(world: World, design: GeoLiftDesign, pre: pd.DataFrame, rng) -> list[str]:
-    geos = list(world.truth.geos)
+    geos = list(world.truth.geos or ())
     if design.n_treated >= len(geos) - 1:
         raise ValueError(
             f"{design.n_treated} treated geos leave fewer than 2 controls among {len(geos)} geos."
@@ -135,8 +135,9 @@ def design_geolift(world: World, design: GeoLiftDesign, seed: int = 0) -> GeoLif
             f"{design.end_offset} before the end do not fit in {n_dates} periods."
         )
     treated = _choose_geos(world, design, wide.iloc[first:start], rng)
-    controls = [g for g in world.truth.geos if g not in treated]
-    geo_index = {g: i for i, g in enumerate(world.truth.geos)}
+    all_geos = world.truth.geos or ()
+    controls = [g for g in all_geos if g not in treated]
+    geo_index = {g: i for i, g in enumerate(all_geos)}
     panel = wide.copy()
     before, change, lift = {}, {}, {}
     oracle = world.oracle

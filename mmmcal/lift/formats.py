@@ -128,10 +128,10 @@ def _from_robyn(r: InputRow, ctx: RowContext) -> dict | None:
         r.bad("liftAbs", "is 0, so relative_se * |liftAbs| is no standard error: add liftSE")
     elif lift is not None:
         sigma = ctx.relative_se * abs(lift)
-    if r.problems:
+    if r.problems or window is None or spend is None:  # each missing value is a problem
         return None
     start, end, n = window
-    carryover = ctx.carryover_periods if scope == "total" else 0
+    carryover = (ctx.carryover_periods or 0) if scope == "total" else 0
     return {
         **r.passthrough("test_id"),
         "channel": channel,
@@ -170,6 +170,9 @@ def _from_geolift(r: InputRow, ctx: RowContext) -> dict | None:
             r.bad("lift", f"{lift:g} is outside its interval [{lower:g}, {upper:g}]")
     if r.problems:
         return None
+    # Reading a value without a problem sets it.
+    assert window is not None and lift is not None and lower is not None and upper is not None
+    assert level is not None and before is not None and change is not None
     start, end, n = window
     lift_n = n if lift_unit == "total" else 1
     spend_n = n if spend_unit == "total" else 1

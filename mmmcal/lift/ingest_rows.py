@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -37,7 +38,7 @@ def blank(raw: object) -> bool:
     )
 
 
-def _number(raw: object) -> float | None:
+def _number(raw: Any) -> float | None:
     """A finite float, or None."""
     if isinstance(raw, bool):
         return None

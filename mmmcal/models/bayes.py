@@ -179,6 +179,7 @@ class CalibratedMMM:
     """
 
     engine: ClassVar[str] = "bayes"
+    timings_: SampleTimes | None  # None for fits saved before timings were recorded
 
     def __init__(
         self,
@@ -310,7 +311,7 @@ class CalibratedMMM:
         self.diagnostics_ = dataclasses.replace(self.diagnostics_, fit_seconds=seconds)
         return self
 
-    def _sample_nutpie(self, adaptation: str, free: list[str]):
+    def _sample_nutpie(self, adaptation: Literal["diag", "low_rank"], free: list[str]):
         """One nutpie run with ``adaptation``: (idata, timings, diagnostics)."""
         s = self.sampler
         start = time.perf_counter()
@@ -357,7 +358,9 @@ class CalibratedMMM:
             "lift_counts": self.lift_counts_,
             "sampler": self.sampler.model_dump(),
             "diagnostics": self.diagnostics_.to_dict(),
-            "timings": {
+            "timings": None
+            if self.timings_ is None  # a fit saved before timings were recorded
+            else {
                 k: None if isinstance(v, float) and not np.isfinite(v) else v
                 for k, v in asdict(self.timings_).items()
             },
@@ -390,10 +393,11 @@ class CalibratedMMM:
         self.mmm_ = mmm
         self.idata_ = mmm.idata
         self.lift_counts_ = meta["lift_counts"]
-        self.timings_ = _timings(meta["timings"]) if "timings" in meta else None
-        self.diagnostics_ = Diagnostics(
-            **{k: float("nan") if v is None else v for k, v in meta["diagnostics"].items()}
-        )
+        self.timings_ = _timings(meta["timings"]) if meta.get("timings") else None
+        saved: dict[str, Any] = {
+            k: float("nan") if v is None else v for k, v in meta["diagnostics"].items()
+        }
+        self.diagnostics_ = Diagnostics(**saved)
         fit_data = mmm.idata.fit_data.to_dataframe().reset_index()
         y = fit_data.pop(spec.target_column)
         self.data_ = ModelData(X=fit_data, y=y, control_scale=meta["control_scale"])

@@ -203,7 +203,7 @@ class RidgeMMM:
         share = effect / effect.sum() if effect.sum() > 0 else np.zeros_like(effect)
         rssd = float(np.sqrt(((share - self.inputs_.spend_share) ** 2).sum()))
         out = [nrmse, rssd]
-        if g is not None:
+        if g is not None and self.lift_rows_ is not None:
             out.append(mape_lift(coef[: media.shape[1]], g, self.lift_rows_))
         return out
 
@@ -211,7 +211,8 @@ class RidgeMMM:
         hp = decode_hyperparameters(self.spec, u)
         features = self._features(hp)
         coef, intercept = self._solve(features.media, self._lambda(hp["lambda_h"]), self.inputs_.y)
-        g = self.lift_rows_.unit_lift(*features.curve) if use_lift else None
+        rows = self.lift_rows_ if use_lift else None
+        g = None if rows is None else rows.unit_lift(*features.curve)
         return self._objectives(features.media, coef, intercept, g)
 
     def _search(self, use_lift: bool) -> tuple[dict[str, Any], int]:

@@ -67,8 +67,8 @@ def _fall_back(cause: str) -> None:
 def _entry(model, var_names: list[str], shapes: dict) -> Path | None:
     """The store entry for ``model``; None when the store is off, unwritable or can't key it."""
     directory = cache_dir()
-    key = fingerprint(model, var_names, shapes) if directory is not None else None
-    if key is None:
+    key = None if directory is None else fingerprint(model, var_names, shapes)
+    if directory is None or key is None:
         return None
     entry = directory / key
     if not (entry / "meta.json").exists():
@@ -91,7 +91,7 @@ def _load_checked(model, entry: Path, point: dict):
     """
     try:
         found = fast_compile.load(model, entry)
-        problem = None if found is None else check_loaded(*found, model, point)
+        problem = None if found is None else check_loaded(found[0], found[1], model, point)
     except Exception as err:  # a damaged entry: compile and store it again
         found, problem = None, f"it could not be read ({err!r})"
     if found is not None and problem is None:

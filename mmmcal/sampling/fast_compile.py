@@ -25,7 +25,7 @@ import inspect
 import math
 import threading
 import warnings
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from functools import wraps
 from pathlib import Path
 
@@ -248,7 +248,7 @@ def _functions(model, var_names: list[str], point_fn, shapes: dict[str, tuple[in
     import nutpie.compile_pymc as ncp
 
     free = {rv.name for rv in model.free_RVs}
-    known = nullcontext()
+    known: AbstractContextManager[None] = nullcontext()
     if set(var_names) <= free:  # only this model's shapes are swapped for the cheaper ones
 
         def cheaper(nutpie_own):
@@ -307,7 +307,8 @@ def build(model, var_names: list[str], entry: Path | None, point_fn=None, shapes
         _callback("expand", layout, graph_function(expand_pt.vm.jit_fn), entry, user_data.dtype),
     ]
     # numba declines to store code that holds process-specific addresses; then so do we.
-    stored = entry is not None and all(any(entry.glob(f"*-{k}.*.nbi")) for k in ("logp", "expand"))
-    if stored:
+    stored = False
+    if entry is not None and all(any(entry.glob(f"*-{k}.*.nbi")) for k in ("logp", "expand")):
         layout.write(entry / "meta.json")
+        stored = True
     return _assemble(model, layout, callbacks, var_keys, data, user_data), layout, stored

@@ -198,7 +198,7 @@ def fingerprint(model, var_names: list[str], shapes: dict | None = None) -> str 
     shared = shared_variables(model)
     sizes = {v: None for v in model.dim_lengths.values() if hasattr(v, "get_value")}
     try:
-        parts = [
+        parts: list[Any] = [
             graph_token([], outputs, sizes),
             [token(model.rvs_to_transforms.get(rv)) for rv in model.free_RVs],
             [rv.name for rv in rvs],

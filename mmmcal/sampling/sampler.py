@@ -87,7 +87,7 @@ def _shared_values(model) -> dict[str, np.ndarray]:
 def _compile(model, free: list[str], store: bool, fast: bool) -> tuple[_Compiled, str]:
     """Compile (or load from disk when ``store``); returns (entry, source)."""
     sampler, source = compile_model(model, free, store=store, fast=fast)
-    build = "nutpie" if source == "nutpie" else "mmmcal"
+    build: Literal["mmmcal", "nutpie"] = "nutpie" if source == "nutpie" else "mmmcal"
     return _Compiled(model=model, sampler=sampler, build=build), source
 
 
@@ -125,7 +125,7 @@ def _compiled_for(model, key: str | None, values: dict, fast_compile: bool):
     ``with_data``; otherwise it is compiled (or loaded from disk) and kept under ``key``.
     """
     entry = _CACHE.get(key) if key is not None else None
-    if entry is not None:
+    if key is not None and entry is not None:
         _CACHE.move_to_end(key)
         known = {var.name for var in entry.sampler.shared_var_keys}
         compiled = entry.sampler.with_data(**{k: v for k, v in values.items() if k in known})

@@ -12,6 +12,7 @@ of it building the log density's graph).
 from __future__ import annotations
 
 import ctypes
+from typing import cast
 
 import numpy as np
 
@@ -48,9 +49,9 @@ def _pytensor_logp_and_grad(model, point: dict[str, np.ndarray], names: list[str
 
     values = [model.rvs_to_values[rv] for rv in model.free_RVs]
     logp = model.logp()
-    grads = pytensor.grad(logp, values)
+    grads = cast(list, pytensor.grad(logp, values))  # one gradient per value variable
     fn = pytensor.function(
-        values, [logp, *grads], mode=Mode(linker="py", optimizer=None), on_unused_input="ignore"
+        values, [logp, *grads], mode=Mode(linker="py", optimizer="None"), on_unused_input="ignore"
     )
     out = fn(**{v.name: point[v.name] for v in values})
     by_name = {v.name: np.ravel(g) for v, g in zip(values, out[1:], strict=True)}

@@ -143,8 +143,10 @@ class LiftOracle:
             window_spend = path[i0:i1]
             if multiplier is not None:
                 treated_window = window_spend * multiplier
-            else:
-                treated_window = window_spend + add * float(window_spend.sum()) / window_total
+            else:  # exactly one of the two is given
+                treated_window = (
+                    window_spend + (add or 0.0) * float(window_spend.sum()) / window_total
+                )
             treated = path.copy()
             treated[i0:i1] = treated_window
             lift += self.path_lift(channel, g, path, treated)[i0:end]
