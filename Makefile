@@ -19,5 +19,7 @@ browser:
 demo: env
 	$(UV) run --frozen --no-sync mmmcal demo $(ARGS)
 
+# Type check, then the suite with branch coverage of the package (its figure printed at the end).
 test: env browser
-	$(UV) run --frozen --no-sync pytest $(ARGS)
+	$(UV) run --frozen --no-sync mypy
+	$(UV) run --frozen --no-sync pytest --cov --cov-report=term:skip-covered $(ARGS)
