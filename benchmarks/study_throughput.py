@@ -27,7 +27,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from mmmcal.study.study import Study, load_cells, load_study, run_study
+from mmmcal.study.runner import run_study
+from mmmcal.study.spec import Study, load_study
+from mmmcal.study.summary import load_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 

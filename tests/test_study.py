@@ -8,20 +8,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import mmmcal.study.study as study_mod
+import mmmcal.study.runner as study_runner
 from mmmcal.cli import app
-from mmmcal.study.study import (
-    RUN_COLUMNS,
-    SUMMARY_COLUMNS,
-    Study,
-    StudyError,
-    load_cells,
-    load_study,
-    run_cell,
-    run_study,
-    summarize_cells,
-    write_summary,
-)
+from mmmcal.study.cell import RUN_COLUMNS, run_cell
+from mmmcal.study.page import write_summary
+from mmmcal.study.runner import run_study
+from mmmcal.study.spec import Study, StudyError, load_study
+from mmmcal.study.summary import SUMMARY_COLUMNS, cluster_bootstrap, load_cells, summarize_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "smoke_study.yaml"
@@ -145,7 +138,7 @@ def test_bad_study_file_fails_before_any_fit(tmp_path, monkeypatch):
     def no_fit(*args, **kwargs):
         raise AssertionError("a fit started")
 
-    monkeypatch.setattr(study_mod, "run_cell", no_fit)
+    monkeypatch.setattr(study_runner, "run_cell", no_fit)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(_bad(BAD["unknown channel"][0])))
     result = runner.invoke(app, ["study", "run", str(path), "--out", str(tmp_path / "out")])
@@ -161,7 +154,7 @@ def test_bad_study_file_fails_before_any_fit(tmp_path, monkeypatch):
 
 
 def test_resume_refuses_a_different_study(tmp_path, monkeypatch):
-    monkeypatch.setattr(study_mod, "run_cell", _fake_cell)
+    monkeypatch.setattr(study_runner, "run_cell", _fake_cell)
     run_study(load_study(SMOKE), tmp_path, progress=False)
     other = Study.from_dict(_bad(lambda d: d.update(seeds=[0, 1, 2])))
     with pytest.raises(StudyError, match="holds results of a different study"):
@@ -199,7 +192,7 @@ def test_interrupted_run_resumes_without_lost_or_duplicated_cells(tmp_path, monk
         calls.append(cell.id)
         return _fake_cell(study, cell)
 
-    monkeypatch.setattr(study_mod, "run_cell", interrupted)
+    monkeypatch.setattr(study_runner, "run_cell", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_study(study, tmp_path, progress=False)
     first = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "cells").iterdir()}
@@ -207,7 +200,7 @@ def test_interrupted_run_resumes_without_lost_or_duplicated_cells(tmp_path, monk
 
     resumed = []
     monkeypatch.setattr(
-        study_mod,
+        study_runner,
         "run_cell",
         lambda study, cell: resumed.append(cell.id) or _fake_cell(study, cell),
     )
@@ -237,12 +230,12 @@ def test_a_failing_cell_is_recorded_and_retried(tmp_path, monkeypatch):
             raise ValueError("sampler exploded")
         return _fake_cell(study, cell)
 
-    monkeypatch.setattr(study_mod, "run_cell", one_fails)
+    monkeypatch.setattr(study_runner, "run_cell", one_fails)
     run = run_study(study, tmp_path, progress=False)
     bad = "reference-short__s00001__tv_one_test"
     assert run.failed == {bad: "ValueError: sampler exploded"} and len(run.finished) == 3
     assert "sampler exploded" in (tmp_path / "failed" / f"{bad}.txt").read_text()
-    monkeypatch.setattr(study_mod, "run_cell", _fake_cell)
+    monkeypatch.setattr(study_runner, "run_cell", _fake_cell)
     run = run_study(study, tmp_path, progress=False)
     assert run.finished == [bad] and run.failed == {}
     assert not (tmp_path / "failed" / f"{bad}.txt").exists()
@@ -254,13 +247,13 @@ def test_cli_run_reports_finished_and_failed_cells(tmp_path, monkeypatch):
             raise RuntimeError("stuck chain")
         return _fake_cell(study, cell)
 
-    monkeypatch.setattr(study_mod, "run_cell", one_fails)
+    monkeypatch.setattr(study_runner, "run_cell", one_fails)
     args = ["study", "run", str(SMOKE), "--out", str(tmp_path)]
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert "3 cells finished, 0 already done, 1 failed, of 4" in result.output
     assert "reference-short__s00000__tv_one_test: RuntimeError: stuck chain" in result.output
-    monkeypatch.setattr(study_mod, "run_cell", _fake_cell)
+    monkeypatch.setattr(study_runner, "run_cell", _fake_cell)
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "1 cells finished, 3 already done, 0 failed, of 4" in result.output
@@ -269,7 +262,7 @@ def test_cli_run_reports_finished_and_failed_cells(tmp_path, monkeypatch):
 def test_run_on_an_existing_dask_cluster(tmp_path, monkeypatch):
     from distributed import LocalCluster
 
-    monkeypatch.setattr(study_mod, "run_cell", _fake_cell)
+    monkeypatch.setattr(study_runner, "run_cell", _fake_cell)
     study = load_study(SMOKE)
     with LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster:
         run = run_study(study, tmp_path, scheduler=cluster.scheduler_address, progress=False)
@@ -398,7 +391,7 @@ def test_summary_bootstrap_interval_covers_a_noisy_difference():
 def test_summary_median_bootstrap_matches_resampling_by_hand():
     values = np.array([3.0, 1.0, 2.0, 5.0, 4.0, 8.0])
     worlds = np.array(["w1", "w1", "w2", "w2", "w3", "w3"])
-    est, lo, hi = study_mod._cluster_bootstrap(
+    est, lo, hi = cluster_bootstrap(
         values, worlds, np.zeros(6), "median", np.random.default_rng(0), 200
     )
     rng = np.random.default_rng(0)

@@ -39,7 +39,7 @@ def _fit_baseline(engine: str, spec, table, frame, out: Path, name: str, **optio
     """Fit the non-Bayesian ``engine`` (``options``: RidgeConfig's), report it, save it."""
     from mmmcal.models.engines import make_engine
 
-    estimator = make_engine(engine, spec, table, name=name, progress=True, **options)  # type: ignore[arg-type]
+    estimator = make_engine(engine, spec, table, name=name, progress=True, **options)
     baseline = estimator.fit(frame)
     d = baseline.diagnostics_
     mape = "" if d.mape_lift is None else f", MAPE.LIFT {d.mape_lift:.3f}"

@@ -23,7 +23,8 @@ def study_run(
     ] = None,
 ) -> None:
     """Run every unfinished cell (world x arm) of a study; finished cells are kept."""
-    from mmmcal.study.study import load_study, run_study
+    from mmmcal.study.runner import run_study
+    from mmmcal.study.spec import load_study
 
     spec = load_study(study)
     try:
@@ -52,7 +53,7 @@ def study_summarize(
     out: Annotated[Path, typer.Option(help="Folder for summary.csv, figures and index.html.")],
 ) -> None:
     """Per arm and channel role: errors, coverage, paired differences, bootstrap intervals."""
-    from mmmcal.study.study import write_summary
+    from mmmcal.study.page import write_summary
 
     summary = write_summary(directory, out)
     console.print(f"{len(summary)} estimates -> {out}/summary.csv; figures and {out}/index.html")

@@ -23,7 +23,7 @@ a fit the same way.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkable
 
 import pandas as pd
 
@@ -76,7 +76,7 @@ def _bayes_class():
 
 
 def make_engine(
-    engine: Literal["bayes", "ridge", "bounded"],
+    engine: str,
     spec: ModelSpec,
     lift: pd.DataFrame | None = None,
     *,

@@ -42,8 +42,9 @@ from mmmcal.models.ridge_features import (
 )
 from mmmcal.models.ridge_lift import LiftRows, mape_lift
 from mmmcal.models.ridge_store import RidgeFitValues, read_ridge_fit, ridge_inference_data
-from mmmcal.models.search import progress_steps, search
+from mmmcal.models.search import search
 from mmmcal.models.spec import ModelSpec
+from mmmcal.progress import progress_steps
 
 __all__ = ["BaselineDiagnostics", "RidgeConfig", "RidgeMMM"]
 

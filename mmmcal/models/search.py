@@ -9,26 +9,14 @@ min-max normalised over the front and the candidate closest (Euclidean) to the o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SearchResult", "pareto_pick", "progress_steps", "search"]
+from mmmcal.progress import progress_steps
 
-
-@contextmanager
-def progress_steps(show: bool, label: str, total: int) -> Iterator[Callable[[], None]]:
-    """A rich progress bar over ``total`` steps when ``show``; yields a step function."""
-    if not show:
-        yield lambda: None
-        return
-    from rich.progress import Progress
-
-    with Progress(transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda: bar.advance(task)
+__all__ = ["SearchResult", "pareto_pick", "search"]
 
 
 def pareto_pick(losses: np.ndarray) -> tuple[int, int]:

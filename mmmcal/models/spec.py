@@ -176,9 +176,14 @@ class ModelSpec(BaseModel):
     @classmethod
     def for_world(cls, world, **changes: Any) -> ModelSpec:
         """The default spec for a simulated world's data (its target, channels and proxy)."""
+        return cls.for_scenario(world.scenario, **changes)
+
+    @classmethod
+    def for_scenario(cls, scenario, **changes: Any) -> ModelSpec:
+        """The default spec for the data of worlds of ``scenario`` (a ``Scenario``)."""
         base = {
-            "target_column": world.scenario.target,
-            "channel_columns": world.scenario.channel_names,
+            "target_column": scenario.target,
+            "channel_columns": scenario.channel_names,
             "control_columns": ["demand_proxy"],
             "adstock": {"family": "geometric", "l_max": 8},
         }

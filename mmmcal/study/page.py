@@ -1,0 +1,142 @@
+"""The study's summary written out: ``summary.csv``, per-scenario summaries, figures, a page."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mmmcal.study.summary import NOMINAL_COVERAGE, load_cells, summarize_cells
+
+__all__ = ["write_summary"]
+
+
+def _forest(summary: pd.DataFrame, metrics: list[tuple[str, str]], ref: float, ref_label: str):
+    from mmmcal.report.report import PALETTE, png_base64, subplots
+
+    n_rows = (summary["metric"] == metrics[0][0]).sum()
+    fig, axes = subplots(1, len(metrics), figsize=(5.2 * len(metrics), 1.2 + 0.32 * n_rows))
+    axes = np.atleast_1d(axes)
+    for ax, (metric, title) in zip(axes, metrics, strict=True):
+        part = summary[summary["metric"] == metric].iloc[::-1]
+        y = np.arange(len(part))
+        colors = [PALETTE[("all", "tested", "untested").index(r)] for r in part["role"]]
+        for yi, (est, lo, hi), color in zip(
+            y, part[["estimate", "lo", "hi"]].to_numpy(), colors, strict=True
+        ):
+            ax.errorbar(est, yi, xerr=[[est - lo], [hi - est]], fmt="none", ecolor=color, capsize=3)
+        ax.scatter(part["estimate"], y, c=colors, zorder=3)
+        ax.axvline(ref, color="#888", ls="--", lw=1, label=ref_label)
+        ax.set_yticks(y, [f"{a} ({r})" for a, r in zip(part["arm"], part["role"], strict=True)])
+        ax.set_title(title, fontsize=10)
+        ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return png_base64(fig)
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<style>
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;
+  margin:2em auto;color:#222;padding:0 1em}
+h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;font-size:.85em}
+td,th{border:1px solid #ddd;padding:.3em .6em;text-align:right}
+th{background:#f4f4f4} td.l,th.l{text-align:left} img{max-width:100%}
+.note{color:#555;font-size:.9em}
+</style></head><body>
+<h1>{{ title }}</h1>
+<p class="note">{{ subtitle }}</p>
+{% for fig in figures %}<h2>{{ fig.title }}</h2><p class="note">{{ fig.note }}</p>
+<img alt="{{ fig.title }}" src="data:image/png;base64,{{ fig.png }}">{% endfor %}
+<h2>All estimates</h2>
+<p class="note">Errors are medians over world x channel; coverage is the share of 90% HDIs that
+cover the truth; _diff is the median paired difference against the uncalibrated fit of the same
+world and channel (negative: calibration helped). [lo, hi]: 90% bootstrap interval over worlds;
+n: worlds.</p>
+<table><tr><th class="l">arm</th><th class="l">role</th><th class="l">metric</th>
+<th>estimate</th><th>90% interval</th><th>n</th></tr>
+{% for r in rows %}<tr><td class="l">{{ r.arm }}</td><td class="l">{{ r.role }}</td>
+<td class="l">{{ r.metric }}</td><td>{{ "%.4g" % r.estimate }}</td>
+<td>[{{ "%.4g" % r.lo }}, {{ "%.4g" % r.hi }}]</td><td>{{ r.n }}</td></tr>
+{% endfor %}</table>
+</body></html>
+"""
+
+
+def write_summary(
+    out_dir: str | Path, out: str | Path, *, n_boot: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Write ``summary.csv``, ``summary_by_scenario.csv``, figures and ``index.html`` to ``out``.
+
+    Returns the pooled summary (columns ``arm, role, metric, estimate, lo, hi, n``).
+    """
+    from jinja2 import Environment, select_autoescape
+
+    cells = load_cells(out_dir)
+    summary = summarize_cells(cells, n_boot=n_boot, seed=seed)
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(target / "summary.csv", index=False)
+    by_scenario = [
+        summarize_cells(part, n_boot=n_boot, seed=seed).assign(scenario=label)
+        for label, part in cells.groupby("scenario", sort=False)
+    ]
+    pd.concat(by_scenario, ignore_index=True).to_csv(
+        target / "summary_by_scenario.csv", index=False
+    )
+    figures = []
+    specs = [
+        (
+            "paired_differences",
+            "Change in error against the uncalibrated fit (paired by world and channel)",
+            [
+                ("share_abs_error_diff", "|share error|: arm - uncalibrated"),
+                ("roas_rel_error_diff", "|ROAS error| / true ROAS: arm - uncalibrated"),
+            ],
+            0.0,
+            "no change",
+            "Median of per-world, per-channel differences with 90% bootstrap intervals over "
+            "worlds; left of the line: calibration reduced the error.",
+        ),
+        (
+            "coverage",
+            "Do 90% intervals cover the truth?",
+            [
+                ("share_coverage", "share: 90% HDI coverage"),
+                ("roas_coverage", "ROAS: 90% HDI coverage"),
+            ],
+            NOMINAL_COVERAGE,
+            "nominal 0.9",
+            "Share of 90% HDIs containing the true value; 90% bootstrap intervals over worlds.",
+        ),
+        (
+            "errors",
+            "Median absolute error per arm",
+            [("share_abs_error", "|share error|"), ("roas_rel_error", "|ROAS error| / true ROAS")],
+            0.0,
+            "zero error",
+            "Medians over world x channel, with 90% bootstrap intervals over worlds.",
+        ),
+    ]
+    for name, title, metrics, ref, ref_label, note in specs:
+        png = _forest(summary, metrics, ref, ref_label)
+        (target / f"{name}.png").write_bytes(base64.b64decode(png))
+        figures.append({"title": title, "png": png, "note": note})
+    worlds = cells[["scenario", "seed"]].drop_duplicates()
+    subtitle = (
+        f"{len(worlds)} worlds ({', '.join(dict.fromkeys(cells['scenario']))};"
+        f" {cells['seed'].nunique()} seeds), arms: {', '.join(dict.fromkeys(cells['arm']))}; "
+        f"{len(cells.groupby(['scenario', 'seed', 'arm']))} fitted cells."
+    )
+    env = Environment(autoescape=select_autoescape(default=True))
+    page = env.from_string(_PAGE).render(
+        title=f"Calibration study: {Path(out_dir).name}",
+        subtitle=subtitle,
+        figures=figures,
+        rows=summary.to_dict("records"),
+    )
+    (target / "index.html").write_text(page, encoding="utf-8")
+    return summary
