@@ -24,7 +24,7 @@ import pandas as pd
 
 from mmmcal.lift.formats import COLUMN_HINTS, CONVERTERS, INPUT_FIELDS, REQUIRED
 from mmmcal.lift.ingest_rows import InputRow, RowContext
-from mmmcal.lift.problems import LiftProblem, LiftTableError
+from mmmcal.lift.problems import LiftProblem, LiftTableError, row_report
 from mmmcal.lift.table import LIFT_REQUIRED_COLUMNS, check_lift_table, read_lift_table
 
 __all__ = ["INGEST_FORMATS", "INGEST_FORMAT_ALIASES", "IngestResult", "ingest", "ingest_or_raise"]
@@ -193,18 +193,9 @@ def _convert(df: pd.DataFrame, fmt: str, ctx: RowContext):
 
 def _report(df: pd.DataFrame, problems: list[LiftProblem]) -> pd.DataFrame:
     """One line per input row: ``row``, ``status``, ``reason``, ``test_id``."""
-    reasons: dict[int, list[str]] = {}
-    for p in problems:
-        reasons.setdefault(p.row, []).append(f"{p.field}: {p.message}")
-    rows = range(len(df))
-    return pd.DataFrame(
-        {
-            "row": rows,
-            "status": ["rejected" if i in reasons else "accepted" for i in rows],
-            "reason": ["; ".join(reasons.get(i, [])) for i in rows],
-            "test_id": df["test_id"].tolist() if "test_id" in df else [None] * len(df),
-        }
-    )
+    report = row_report(range(len(df)), problems)
+    report["test_id"] = df["test_id"].tolist() if "test_id" in df else [None] * len(df)
+    return report
 
 
 def ingest_or_raise(

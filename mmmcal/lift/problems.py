@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["LiftProblem", "LiftTableError"]
+__all__ = ["LiftProblem", "LiftTableError", "row_report"]
 
 
 @dataclass(frozen=True)
@@ -37,3 +37,18 @@ class LiftTableError(ValueError):
         if len(problems) > 50:
             lines.append(f"  ... and {len(problems) - 50} more problems")
         super().__init__("\n".join(lines))
+
+
+def row_report(rows, problems: list[LiftProblem]) -> pd.DataFrame:
+    """One line per input row of ``rows``: ``row``, ``status`` (accepted/rejected), ``reason``."""
+    reasons: dict[int, list[str]] = {}
+    for p in problems:
+        reasons.setdefault(p.row, []).append(f"{p.field}: {p.message}")
+    rows = list(rows)
+    return pd.DataFrame(
+        {
+            "row": rows,
+            "status": ["rejected" if r in reasons else "accepted" for r in rows],
+            "reason": ["; ".join(reasons.get(r, [])) for r in rows],
+        }
+    )

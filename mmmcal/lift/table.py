@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from mmmcal.lift.checks import check_dates, check_duplicates, check_row
-from mmmcal.lift.problems import LiftProblem, LiftTableError
+from mmmcal.lift.problems import LiftProblem, LiftTableError, row_report
 
 __all__ = [
     "LIFT_OPTIONAL_COLUMNS",
@@ -78,17 +78,8 @@ class LiftCheck:
 
     def report(self) -> pd.DataFrame:
         """One line per input row: ``row``, ``status`` (accepted/rejected) and ``reason``."""
-        reasons: dict[int, list[str]] = {}
-        for p in self.problems:
-            reasons.setdefault(p.row, []).append(f"{p.field}: {p.message}")
         rows = sorted([*self.accepted["row"].tolist(), *self.rejected["row"].tolist()])
-        return pd.DataFrame(
-            {
-                "row": rows,
-                "status": ["rejected" if r in reasons else "accepted" for r in rows],
-                "reason": ["; ".join(reasons.get(r, [])) for r in rows],
-            }
-        )
+        return row_report(rows, self.problems)
 
 
 @dataclass(frozen=True)
