@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import pandas as pd
+
+from mmmcal.evaluate.intervals import hdi
 
 __all__ = ["ChannelScore", "FittedModel", "ModelScore", "Scorecard", "score_model"]
 
@@ -35,13 +36,6 @@ class FittedModel(Protocol):
 
 
 HDI_PROB = 0.9
-
-
-def _hdi(draws: np.ndarray, prob: float = HDI_PROB) -> tuple[float, float]:
-    import arviz as az
-
-    lo, hi = az.hdi(np.asarray(draws, dtype=float).ravel(), hdi_prob=prob)
-    return float(lo), float(hi)
 
 
 @dataclass(frozen=True)
@@ -124,9 +118,9 @@ def score_model(model: FittedModel, truth: dict[str, Any] | None = None) -> Mode
         true = (truth or {}).get("channels", {}).get(c)
         channels[c] = ChannelScore(
             share_mean=float(share.mean()),
-            share_hdi_90=_hdi(share),
+            share_hdi_90=hdi(share, HDI_PROB),
             roas_mean=float(roas.mean()),
-            roas_hdi_90=_hdi(roas),
+            roas_hdi_90=hdi(roas, HDI_PROB),
             true_share=None if true is None else float(true["share"]),
             true_roas=None if true is None else float(true["roas"]),
         )
