@@ -35,7 +35,7 @@ _LAZY = {
     "CalibratedMMM": "mmmcal.models.bayes",
     "SamplerConfig": "mmmcal.models.bayes",
     "Scorecard": "mmmcal.evaluate.scorecard",
-    "write_report": "mmmcal.report.report",
+    "write_report": "mmmcal.report.page",
 }
 
 

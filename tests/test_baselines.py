@@ -362,7 +362,7 @@ def test_unsupported_specs_are_refused(world):
 
 @pytest.mark.slow
 def test_report_mixes_bayesian_and_baseline_fits(fits, small_world, tmp_path):
-    from mmmcal.report.report import write_report
+    from mmmcal.report.page import write_report
 
     uncal, cal, lift = fits
     ridge = make_engine("ridge", cal.spec, lift, name="ridge_cal", **FAST).fit(small_world.data)

@@ -1,17 +1,55 @@
-"""The validation report: content, no-truth mode, and a real browser rendering it."""
+"""The validation report: content, no-truth mode, and a real browser rendering it.
+
+The fits are small stored posteriors (``tests/data/fits/``, written by
+``tests/data/make_report_fits.py``), so these tests sample nothing.
+"""
 
 import re
 import shutil
+from pathlib import Path
 
+import numpy as np
 import pytest
 
+from mmmcal import load_fit
+from mmmcal.evaluate.checks import diagnostic_checks
 from mmmcal.models.bayes import Diagnostics
-from mmmcal.report.report import diagnostic_checks, implied_lift_draws, write_report
+from mmmcal.report.page import write_report
+from mmmcal.report.posterior import implied_lift_draws
+
+FITS = Path(__file__).parent / "data" / "fits"
+REGENERATE = "run `.venv/bin/python tests/data/make_report_fits.py` to write them again"
+
+
+def load_stored_fit(name):
+    """A stored fit; a clear failure when the libraries or the simulator changed since."""
+    try:
+        return load_fit(FITS / name)
+    except Exception as e:
+        pytest.fail(
+            f"The stored fit tests/data/fits/{name} no longer loads ({type(e).__name__}: {e}); "
+            f"a library it depends on has probably changed: {REGENERATE}.",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="module")
-def reports(fits, small_world, tmp_path_factory):
-    uncal, cal, _ = fits
+def stored_fits(small_world):
+    """(uncalibrated, calibrated, lift table) as stored, fitted on ``small_world``'s data."""
+    uncal, cal = load_stored_fit("uncalibrated"), load_stored_fit("calibrated")
+    for model in (uncal, cal):
+        if not np.allclose(model.data_.y, small_world.data["sales"]):
+            pytest.fail(
+                f"The stored fit {model.name!r} was fitted on other data than the 60-week "
+                f"reference world (the simulator changed): {REGENERATE}.",
+                pytrace=False,
+            )
+    return uncal, cal, cal.lift
+
+
+@pytest.fixture(scope="module")
+def reports(stored_fits, small_world, tmp_path_factory):
+    uncal, cal, _ = stored_fits
     out = tmp_path_factory.mktemp("report")
     with_truth = write_report([uncal, cal], out / "truth.html", truth=small_world.truth_dict())
     without = write_report([uncal, cal], out / "plain.html")
@@ -47,15 +85,15 @@ def test_report_without_truth_drops_markers(reports):
 
 
 @pytest.mark.slow
-def test_model_implied_lift_matches_window_deterministic(fits):
-    cal, lift = fits[1], fits[2]
+def test_model_implied_lift_matches_window_deterministic(stored_fits):
+    cal, lift = stored_fits[1], stored_fits[2]
     draws = implied_lift_draws(cal, lift)
     recorded = cal.idata_.posterior["lift_window_model_lift"].mean().item()
     assert draws.mean() == pytest.approx(recorded, rel=0.05)
 
 
-def test_checks_speak_plainly(fits):
-    model = fits[0]
+def test_checks_speak_plainly(stored_fits):
+    model = stored_fits[0]
     bad = Diagnostics(
         divergences=3, max_rhat=1.2, min_ess_bulk=12, fit_seconds=1, draws=100, chains=2
     )
@@ -68,6 +106,14 @@ def test_checks_speak_plainly(fits):
     assert checks["divergences"].status == "FAIL" and "3 divergent" in checks["divergences"].message
     assert checks["R-hat"].status == "FAIL" and "stuck" in checks["R-hat"].message
     assert checks["ESS"].status == "REVIEW" and checks["ESS"].recommendation
+
+
+@pytest.mark.slow
+def test_report_escapes_model_names(tmp_path):
+    model = load_stored_fit("uncalibrated")
+    model.name = "<b>x</b>"
+    page = write_report([model], tmp_path / "escaped.html").read_text()
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

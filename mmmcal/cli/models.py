@@ -147,7 +147,7 @@ def report(
     """Write a self-contained HTML validation report of one or more fits."""
     from mmmcal.lift.table import read_lift_table
     from mmmcal.models.engines import load_fit
-    from mmmcal.report.report import write_report
+    from mmmcal.report.page import write_report
 
     truth_doc = json.loads(Path(truth).read_text()) if truth else None
     table = read_lift_table(lift) if lift else None
@@ -178,7 +178,7 @@ def demo(
     from mmmcal.experiments.conversion_lift import LiftTestDesign, lift_tests
     from mmmcal.models.bayes import CalibratedMMM
     from mmmcal.models.spec import ModelSpec
-    from mmmcal.report.report import write_report
+    from mmmcal.report.page import write_report
     from mmmcal.world.presets import get_preset
     from mmmcal.world.simulate import simulate as run_simulation
 

@@ -14,22 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from mmmcal.evaluate.intervals import hdi
 from mmmcal.models.engines import Estimator
 
 __all__ = ["ChannelScore", "ModelScore", "Scorecard", "score_model"]
 
 
 HDI_PROB = 0.9
-
-
-def _hdi(draws: np.ndarray, prob: float = HDI_PROB) -> tuple[float, float]:
-    import arviz as az
-
-    lo, hi = az.hdi(np.asarray(draws, dtype=float).ravel(), hdi_prob=prob)
-    return float(lo), float(hi)
 
 
 @dataclass(frozen=True)
@@ -112,9 +105,9 @@ def score_model(model: Estimator, truth: dict[str, Any] | None = None) -> ModelS
         true = (truth or {}).get("channels", {}).get(c)
         channels[c] = ChannelScore(
             share_mean=float(share.mean()),
-            share_hdi_90=_hdi(share),
+            share_hdi_90=hdi(share, HDI_PROB),
             roas_mean=float(roas.mean()),
-            roas_hdi_90=_hdi(roas),
+            roas_hdi_90=hdi(roas, HDI_PROB),
             true_share=None if true is None else float(true["share"]),
             true_roas=None if true is None else float(true["roas"]),
         )

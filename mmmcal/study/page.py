@@ -14,7 +14,7 @@ __all__ = ["write_summary"]
 
 
 def _forest(summary: pd.DataFrame, metrics: list[tuple[str, str]], ref: float, ref_label: str):
-    from mmmcal.report.report import PALETTE, png_base64, subplots
+    from mmmcal.report.figures import PALETTE, png_base64, subplots
 
     n_rows = (summary["metric"] == metrics[0][0]).sum()
     fig, axes = subplots(1, len(metrics), figsize=(5.2 * len(metrics), 1.2 + 0.32 * n_rows))
@@ -36,36 +36,6 @@ def _forest(summary: pd.DataFrame, metrics: list[tuple[str, str]], ref: float, r
     return png_base64(fig)
 
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
-<style>
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;
-  margin:2em auto;color:#222;padding:0 1em}
-h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-table{border-collapse:collapse;font-size:.85em}
-td,th{border:1px solid #ddd;padding:.3em .6em;text-align:right}
-th{background:#f4f4f4} td.l,th.l{text-align:left} img{max-width:100%}
-.note{color:#555;font-size:.9em}
-</style></head><body>
-<h1>{{ title }}</h1>
-<p class="note">{{ subtitle }}</p>
-{% for fig in figures %}<h2>{{ fig.title }}</h2><p class="note">{{ fig.note }}</p>
-<img alt="{{ fig.title }}" src="data:image/png;base64,{{ fig.png }}">{% endfor %}
-<h2>All estimates</h2>
-<p class="note">Errors are medians over world x channel; coverage is the share of 90% HDIs that
-cover the truth; _diff is the median paired difference against the uncalibrated fit of the same
-world and channel (negative: calibration helped). [lo, hi]: 90% bootstrap interval over worlds;
-n: worlds.</p>
-<table><tr><th class="l">arm</th><th class="l">role</th><th class="l">metric</th>
-<th>estimate</th><th>90% interval</th><th>n</th></tr>
-{% for r in rows %}<tr><td class="l">{{ r.arm }}</td><td class="l">{{ r.role }}</td>
-<td class="l">{{ r.metric }}</td><td>{{ "%.4g" % r.estimate }}</td>
-<td>[{{ "%.4g" % r.lo }}, {{ "%.4g" % r.hi }}]</td><td>{{ r.n }}</td></tr>
-{% endfor %}</table>
-</body></html>
-"""
-
-
 def write_summary(
     out_dir: str | Path, out: str | Path, *, n_boot: int = 2000, seed: int = 0
 ) -> pd.DataFrame:
@@ -73,7 +43,7 @@ def write_summary(
 
     Returns the pooled summary (columns ``arm, role, metric, estimate, lo, hi, n``).
     """
-    from jinja2 import Environment, select_autoescape
+    from mmmcal.report.page import render
 
     cells = load_cells(out_dir)
     summary = summarize_cells(cells, n_boot=n_boot, seed=seed)
@@ -131,8 +101,8 @@ def write_summary(
         f" {cells['seed'].nunique()} seeds), arms: {', '.join(dict.fromkeys(cells['arm']))}; "
         f"{len(cells.groupby(['scenario', 'seed', 'arm']))} fitted cells."
     )
-    env = Environment(autoescape=select_autoescape(default=True))
-    page = env.from_string(_PAGE).render(
+    page = render(
+        "study.html",
         title=f"Calibration study: {Path(out_dir).name}",
         subtitle=subtitle,
         figures=figures,
