@@ -3,7 +3,7 @@
 The reference world's calibrated model (156 weeks, 3 channels, demand proxy, yearly
 seasonality, one 8-week TV switch-on test), 4 chains x 1000 draws after 1000 tuning steps:
 
-(a) ``mmmcal``: :class:`mmmcal.fit.CalibratedMMM` with its defaults (window lift likelihood,
+(a) ``mmmcal``: :class:`mmmcal.models.bayes.CalibratedMMM` with its defaults (window lift likelihood,
     saturation sampled in slope coordinates, nutpie with target_accept 0.95 and its low-rank
     mass matrix, sampled again with the diagonal one if the fit fails its checks; rows record
     ``adaptation`` and ``retried``), in a fresh process with an empty store of compiled models
@@ -152,6 +152,7 @@ def _fit_one(path: str, seed: int, draws: int, tune: int, chains: int) -> dict:
     if path in ("mmmcal", "mmmcal_stored"):
         extra = {
             "compiled_model_from": model.timings_.source,
+            "build": model.timings_.build,
             "adaptation": model.timings_.adaptation,
             "retried": model.timings_.retried,
             "compile_s": model.timings_.compile_s,
