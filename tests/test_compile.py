@@ -131,6 +131,7 @@ def test_fingerprint_is_the_same_in_another_process():
 
 
 @pytest.mark.slow
+@pytest.mark.no_cover  # a timing ratio: coverage's tracer slows Python, not compiled code
 def test_fit_loads_a_stored_model_and_samples_the_same_posterior(fits, tiny_sampler, monkeypatch):
     _, cal, _ = fits  # compiled this structure, which went to the session's store
     monkeypatch.setattr(sampling, "_CACHE", OrderedDict())  # as if in a new process

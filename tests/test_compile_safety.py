@@ -165,7 +165,8 @@ def _boom(*args, **kwargs):
 
 BUILD_STEPS = [
     (compile_mod, "fingerprint"),
-    (compile_mod, "free_shapes"),
+    (fast_compile, "initial_points"),
+    (fast_compile, "free_shapes"),
     (fast_compile, "_functions"),
     (fast_compile, "graph_function"),
     (fast_compile, "graph_built_once"),

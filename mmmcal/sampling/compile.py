@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from mmmcal.sampling import fast_compile, numba_patches
-from mmmcal.sampling.fingerprint import fingerprint, free_shapes
+from mmmcal.sampling.fingerprint import fingerprint
 from mmmcal.sampling.store import CACHE_ENV, cache_dir, writable_entry
 from mmmcal.sampling.verify import check_loaded
 
@@ -64,10 +64,10 @@ def _fall_back(cause: str) -> None:
     )
 
 
-def _entry(model, var_names: list[str], shapes: dict) -> Path | None:
+def _entry(model, var_names: list[str], point_fn) -> Path | None:
     """The store entry for ``model``; None when the store is off, unwritable or can't key it."""
     directory = cache_dir()
-    key = None if directory is None else fingerprint(model, var_names, shapes)
+    key = None if directory is None else fingerprint(model, var_names, point_fn)
     if directory is None or key is None:
         return None
     entry = directory / key
@@ -83,15 +83,15 @@ def _entry(model, var_names: list[str], shapes: dict) -> Path | None:
     return entry
 
 
-def _load_checked(model, entry: Path, point: dict):
+def _load_checked(model, entry: Path, point_fn):
     """The stored model of ``entry`` if it is there and fits ``model``; None otherwise.
 
-    ``point`` is the model's initial point. A damaged or mismatching entry is deleted (so
-    the compile that follows stores it again).
+    ``point_fn`` gives the model's initial points. A damaged or mismatching entry is deleted
+    (so the compile that follows stores it again).
     """
     try:
-        found = fast_compile.load(model, entry)
-        problem = None if found is None else check_loaded(found[0], found[1], model, point)
+        found = fast_compile.load(model, entry, point_fn)
+        problem = None if found is None else check_loaded(found[0], found[1], model, point_fn(0))
     except Exception as err:  # a damaged entry: compile and store it again
         found, problem = None, f"it could not be read ({err!r})"
     if found is not None and problem is None:
@@ -108,17 +108,13 @@ def _load_checked(model, entry: Path, point: dict):
 
 
 def _fast(model, var_names: list[str], store: bool) -> tuple[object, Source]:
-    from pymc.initial_point import make_initial_point_fn
-
-    point_fn = make_initial_point_fn(model=model, return_transformed=True)
-    shapes = free_shapes(model, point_fn)
-    entry = _entry(model, var_names, shapes) if store else None
+    point_fn = fast_compile.initial_points(model)
+    entry = _entry(model, var_names, point_fn) if store else None
     if entry is not None:
-        loaded = _load_checked(model, entry, point_fn(0))
+        loaded = _load_checked(model, entry, point_fn)
         if loaded is not None:
             return loaded, "disk"
-    compiled, _, _ = fast_compile.build(model, var_names, entry, point_fn, shapes)
-    return compiled, "compiled"
+    return fast_compile.build(model, var_names, entry, point_fn), "compiled"
 
 
 def compile_model(

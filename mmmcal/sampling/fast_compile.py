@@ -35,7 +35,7 @@ from mmmcal.sampling.fingerprint import free_shapes, shared_variables
 from mmmcal.sampling.numba_patches import graph_built_once, load_cfunc, patched, store_locator
 from mmmcal.sampling.store import Layout
 
-__all__ = ["EXPAND_SOURCE", "LOGP_SOURCE", "build", "graph_function", "load"]
+__all__ = ["EXPAND_SOURCE", "LOGP_SOURCE", "build", "graph_function", "initial_points", "load"]
 
 # nutpie's C callbacks (its ``_make_c_logp_func`` and ``_make_c_expand_func``). ``{arrays}``
 # unpacks the data arrays from nutpie's record of pointers and ``{args}`` passes them on.
@@ -172,9 +172,11 @@ def _user_data(variables: list, layout: Layout):
     return var_keys, data, make_user_data(var_keys, data)
 
 
-def _initial_point_fn(model, layout: Layout):
-    """Initial points as nutpie makes them: support points jittered, as a flat array."""
-    from nutpie.compile_pymc import _rv_dict_to_flat_array_wrapper
+def initial_points(model):
+    """Initial points as nutpie makes them: support points jittered (by seed), transformed.
+
+    Returns pymc's function of a seed giving a dict by value-variable name; thread-safe.
+    """
     from pymc.initial_point import make_initial_point_fn
 
     fn = make_initial_point_fn(
@@ -190,13 +192,20 @@ def _initial_point_fn(model, layout: Layout):
         with lock:
             return fn(*args, **kwargs)
 
+    return locked
+
+
+def _flat_initial_points(model, layout: Layout, point_fn):
+    """``point_fn``'s points as the flat vectors nutpie starts its chains from."""
+    from nutpie.compile_pymc import _rv_dict_to_flat_array_wrapper
+
     n_free = len(model.free_RVs)
     return _rv_dict_to_flat_array_wrapper(
-        locked, names=layout.names[:n_free], shapes=layout.shapes[:n_free]
+        point_fn, names=layout.names[:n_free], shapes=layout.shapes[:n_free]
     )
 
 
-def _assemble(model, layout: Layout, callbacks, var_keys, data, user_data):
+def _assemble(model, layout: Layout, callbacks, var_keys, data, user_data, point_fn):
     from nutpie.compile_pymc import CompiledPyMCModel, _prepare_dims_and_coords
 
     dims, coords = _prepare_dims_and_coords(model, layout.shape_info(), layout.reparameterized)
@@ -207,7 +216,7 @@ def _assemble(model, layout: Layout, callbacks, var_keys, data, user_data):
         _shapes={n: tuple(s) for n, s in zip(layout.names, layout.shapes, strict=True)},
         compiled_logp_func=callbacks[0],
         compiled_expand_func=callbacks[1],
-        initial_point_func=_initial_point_fn(model, layout),
+        initial_point_func=_flat_initial_points(model, layout, point_fn),
         shared_data=data,
         shared_var_keys=var_keys,
         user_data=user_data,
@@ -219,11 +228,12 @@ def _assemble(model, layout: Layout, callbacks, var_keys, data, user_data):
     )
 
 
-def load(model, entry: Path):
+def load(model, entry: Path, point_fn=None):
     """The stored model in ``entry`` with ``model``'s data, and its layout; None if absent.
 
     None also when the model's data do not match the layout's names and ranks (the caller
     then compiles); :func:`mmmcal.sampling.verify.check_loaded` checks the rest.
+    ``point_fn``: :func:`initial_points` of the model (made here when not given).
     """
     if not (entry / "meta.json").exists():
         return None
@@ -236,13 +246,14 @@ def load(model, entry: Path):
     callbacks = [_callback(k, layout, None, entry, user_data.dtype) for k in ("logp", "expand")]
     if None in callbacks:
         return None
-    return _assemble(model, layout, callbacks, var_keys, data, user_data), layout
+    point_fn = point_fn or initial_points(model)
+    return _assemble(model, layout, callbacks, var_keys, data, user_data, point_fn), layout
 
 
 def _functions(model, var_names: list[str], point_fn, shapes: dict[str, tuple[int, ...]]):
     """The pytensor functions nutpie builds of ``model`` (``_make_functions``), numba mode.
 
-    ``point_fn`` gives initial points (pymc's, transformed); ``shapes`` are
+    ``point_fn`` gives initial points (:func:`initial_points`); ``shapes`` are
     :func:`~mmmcal.sampling.fingerprint.free_shapes` of the model.
     """
     import nutpie.compile_pymc as ncp
@@ -266,20 +277,15 @@ def _functions(model, var_names: list[str], point_fn, shapes: dict[str, tuple[in
         )
 
 
-def build(model, var_names: list[str], entry: Path | None, point_fn=None, shapes=None):
-    """Compile ``model`` for nutpie; the callbacks and layout are stored in ``entry`` if given.
+def build(model, var_names: list[str], entry: Path | None, point_fn=None):
+    """Compile ``model`` for nutpie, the way nutpie does; stored in ``entry`` if given.
 
-    ``point_fn`` (pymc's initial points, transformed) and ``shapes`` (its free variables'
-    shapes) are made here when not given. Returns (compiled model, layout, stored):
-    ``stored`` is False when nothing went to the store (no ``entry``, data the model does
-    not name, or code numba declined to store).
+    ``point_fn``: :func:`initial_points` of the model (made here when not given). Nothing
+    goes to the store without an ``entry``, for data the model does not name, or for code
+    numba declines to store.
     """
-    from pymc.initial_point import make_initial_point_fn
-
-    if point_fn is None:
-        point_fn = make_initial_point_fn(model=model, return_transformed=True)
-    if shapes is None:
-        shapes = free_shapes(model, point_fn)
+    point_fn = point_fn or initial_points(model)
+    shapes = free_shapes(model, point_fn)
     n_dim, n_expanded, logp_pt, expand_pt, _, shape_info, reparameterized = _functions(
         model, var_names, point_fn, shapes
     )
@@ -307,8 +313,6 @@ def build(model, var_names: list[str], entry: Path | None, point_fn=None, shapes
         _callback("expand", layout, graph_function(expand_pt.vm.jit_fn), entry, user_data.dtype),
     ]
     # numba declines to store code that holds process-specific addresses; then so do we.
-    stored = False
     if entry is not None and all(any(entry.glob(f"*-{k}.*.nbi")) for k in ("logp", "expand")):
         layout.write(entry / "meta.json")
-        stored = True
-    return _assemble(model, layout, callbacks, var_keys, data, user_data), layout, stored
+    return _assemble(model, layout, callbacks, var_keys, data, user_data, point_fn)

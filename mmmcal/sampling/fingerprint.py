@@ -175,22 +175,22 @@ def free_shapes(model, point_fn) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def fingerprint(model, var_names: list[str], shapes: dict | None = None) -> str | None:
+def fingerprint(model, var_names: list[str], point_fn=None) -> str | None:
     """A key for everything a compiled model depends on except its data.
 
     The random-variable graph of every free and observed variable, deterministic and
     potential (ops, constants by value, data by name and type, dimension lengths by value),
-    each free variable's transform and shape (``shapes``: :func:`free_shapes`, computed
-    here when not given), the traced ``var_names``, and the versions of the libraries that
-    compile it. None when some part has no stable description (then nothing is stored).
+    each free variable's transform and the shape of its (transformed) value at an initial
+    point of ``point_fn`` (pymc's, made here when not given), the traced ``var_names``, and
+    the versions of the libraries that compile it. None when some part has no stable
+    description (then nothing is stored).
     """
     import numba.core.config
     import pytensor
     from pymc.initial_point import make_initial_point_fn
 
-    if shapes is None:
-        point_fn = make_initial_point_fn(model=model, return_transformed=True)
-        shapes = free_shapes(model, point_fn)
+    point_fn = point_fn or make_initial_point_fn(model=model, return_transformed=True)
+    shapes = {name: np.shape(value) for name, value in point_fn(0).items()}
 
     rvs = [*model.free_RVs, *model.observed_RVs]
     outputs = [*rvs, *(model.rvs_to_values[rv] for rv in rvs)]

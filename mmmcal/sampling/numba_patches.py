@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from mmmcal.sampling.store import FORMAT
+
 __all__ = [
     "SUPPORTED",
     "TESTED",
@@ -172,8 +174,6 @@ def store_locator(py_func, directory: Path, key: str) -> Iterator[None]:
             return str(directory)
 
         def get_source_stamp(self):
-            from mmmcal.sampling.store import FORMAT
-
             return FORMAT
 
         def get_disambiguator(self):

@@ -6,7 +6,7 @@ compares the free variables (names, shapes, dtypes) and the data inputs (names, 
 dtypes) with the model's, then evaluates the loaded log density and its gradient at
 the model's initial point (support points, no jitter) against pytensor's own graph,
 evaluated with pytensor's Python linker and no rewrites (~0.7 s on the reference model, most
-of it building the log density's graph).
+of it pymc building the log density's graph).
 """
 
 from __future__ import annotations
@@ -48,11 +48,17 @@ def _pytensor_logp_and_grad(model, point: dict[str, np.ndarray], names: list[str
     from pytensor.compile.mode import Mode
 
     values = [model.rvs_to_values[rv] for rv in model.free_RVs]
-    logp = model.logp()
-    grads = cast(list, pytensor.grad(logp, values))  # one gradient per value variable
-    fn = pytensor.function(
-        values, [logp, *grads], mode=Mode(linker="py", optimizer="None"), on_unused_input="ignore"
-    )
+    # Creation tracebacks of the graph's variables are for error messages; without them the
+    # log density's graph builds ~20% faster.
+    with pytensor.config.change_flags(traceback__limit=0):
+        logp = model.logp()
+        grads = cast(list, pytensor.grad(logp, values))  # one gradient per value variable
+        fn = pytensor.function(
+            values,
+            [logp, *grads],
+            mode=Mode(linker="py", optimizer="None"),
+            on_unused_input="ignore",
+        )
     out = fn(**{v.name: point[v.name] for v in values})
     by_name = {v.name: np.ravel(g) for v, g in zip(values, out[1:], strict=True)}
     return float(out[0]), np.concatenate([by_name[n] for n in names])
