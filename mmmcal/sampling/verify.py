@@ -12,6 +12,9 @@ of it pymc building the log density's graph).
 from __future__ import annotations
 
 import ctypes
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import cast
 
 import numpy as np
@@ -42,6 +45,18 @@ def call_logp(compiled, x: np.ndarray) -> tuple[int, float, np.ndarray]:
     return int(code), float(logp), grad
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's garbage collector off while the block runs (as it was, after)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def _pytensor_logp_and_grad(model, point: dict[str, np.ndarray], names: list[str]):
     """The log density and gradient (by value variable) of pytensor's own graph at ``point``."""
     import pytensor
@@ -49,8 +64,10 @@ def _pytensor_logp_and_grad(model, point: dict[str, np.ndarray], names: list[str
 
     values = [model.rvs_to_values[rv] for rv in model.free_RVs]
     # Creation tracebacks of the graph's variables are for error messages; without them the
-    # log density's graph builds ~20% faster.
-    with pytensor.config.change_flags(traceback__limit=0):
+    # log density's graph builds ~20% faster. Building it allocates many short-lived objects:
+    # in a long session (a notebook, a test run) the collector's full passes over everything
+    # alive would cost more than the graph itself.
+    with pytensor.config.change_flags(traceback__limit=0), _collector_paused():
         logp = model.logp()
         grads = cast(list, pytensor.grad(logp, values))  # one gradient per value variable
         fn = pytensor.function(
