@@ -77,8 +77,8 @@ def fit(
 ) -> None:
     """Fit an MMM to any data, optionally calibrated with a lift table.
 
-    ``--engine bayes`` fits a pymc-marketing MMM; ``ridge`` and ``bounded`` are the
-    non-Bayesian baselines of ``mmmcal.models.engines`` (the sampler options do not apply).
+    --engine bayes fits a pymc-marketing MMM; ridge (Robyn-style) and bounded (lift-bounded
+    ridge) are non-Bayesian baselines, to which the sampler options do not apply.
     """
     import pandas as pd
 
