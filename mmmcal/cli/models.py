@@ -77,7 +77,7 @@ def fit(
 ) -> None:
     """Fit an MMM to any data, optionally calibrated with a lift table.
 
-    --engine bayes fits a pymc-marketing MMM; ridge (Robyn-style) and bounded (lift-bounded
+    The bayes engine fits a pymc-marketing MMM; ridge (Robyn-style) and bounded (lift-bounded
     ridge) are non-Bayesian baselines, to which the sampler options do not apply.
     """
     import pandas as pd
