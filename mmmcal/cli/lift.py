@@ -16,9 +16,9 @@ __all__ = ["check_lift", "ingest"]
 def _read_data(path: Path, date_column: str):
     import pandas as pd
 
-    if not Path(path).exists():
-        raise FileNotFoundError(f"Data file {str(path)!r} does not exist.")
-    frame = pd.read_csv(path)
+    from mmmcal.files import read_csv_file
+
+    frame = read_csv_file(path, "data file")
     if date_column not in frame:
         raise ValueError(
             f"{path} has no date column {date_column!r} (it has {list(frame.columns)}); "

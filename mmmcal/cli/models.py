@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from mmmcal.cli.choices import Engine, LiftDistribution, Likelihood
 from mmmcal.cli.views import console, lift_table_view, scorecard_view
@@ -23,12 +24,12 @@ def _sampler(draws: int | None, chains: int | None, tune: int | None, seed: int,
 
 
 def _fit_with_status(model, data, label: str):
-    with console.status(f"Fitting [bold]{label}[/] ...", spinner="dots"):
+    with console.status(f"Fitting [bold]{escape(label)}[/] ...", spinner="dots"):
         model.fit(data)
     d = model.diagnostics_
     flag = "[green]ok[/]" if d.ok else "[bold red]CHECK[/]"
     console.print(
-        f"  {label}: {d.fit_seconds:.0f}s, divergences {d.divergences}, "
+        f"  {escape(label)}: {d.fit_seconds:.0f}s, divergences {d.divergences}, "
         f"max R-hat {d.max_rhat:.3f}, "
         f"min bulk ESS {d.min_ess_bulk:.0f} {flag}"
     )
@@ -44,7 +45,8 @@ def _fit_baseline(engine: str, spec, table, frame, out: Path, name: str, **optio
     d = baseline.diagnostics_
     mape = "" if d.mape_lift is None else f", MAPE.LIFT {d.mape_lift:.3f}"
     console.print(
-        f"  {baseline.name} ({engine}): {d.fit_seconds:.1f}s, {d.n_evaluations} evaluations, "
+        f"  {escape(baseline.name)} ({engine}): {d.fit_seconds:.1f}s, "
+        f"{d.n_evaluations} evaluations, "
         f"NRMSE {d.nrmse:.3f}, DECOMP.RSSD {d.decomp_rssd:.3f}{mape}"
     )
     baseline.save(out)
@@ -80,18 +82,15 @@ def fit(
     The bayes engine fits a pymc-marketing MMM; ridge (Robyn-style) and bounded (lift-bounded
     ridge) are non-Bayesian baselines, to which the sampler options do not apply.
     """
-    import pandas as pd
-
+    from mmmcal.files import read_csv_file
     from mmmcal.lift.table import read_lift_table
     from mmmcal.models.bayes import CalibratedMMM
     from mmmcal.models.fit_dir import check_fit_dir_target
     from mmmcal.models.spec import ModelSpec
 
     check_fit_dir_target(out)  # before any fit: --out must be new, empty or a fit directory
-    spec = ModelSpec.from_yaml(Path(model).read_text())
-    if not Path(data).exists():
-        raise FileNotFoundError(f"Data file {str(data)!r} does not exist.")
-    frame = pd.read_csv(data)
+    spec = ModelSpec.from_yaml(Path(model))
+    frame = read_csv_file(data, "data file")
     table = read_lift_table(lift) if lift else None
     label = name or Path(out).name
     if engine != Engine.BAYES:
@@ -104,7 +103,7 @@ def fit(
             )
         options = {"budget": budget, "n_bootstrap": n_bootstrap, "seed": seed}
         _fit_baseline(engine.value, spec, table, frame, out, label, **options)
-        console.print(f"Saved fit -> {out}/")
+        console.print(f"Saved fit -> {escape(str(out))}/")
         return
     estimator = CalibratedMMM(
         spec,
@@ -116,7 +115,7 @@ def fit(
     )
     _fit_with_status(estimator, frame, estimator.name)
     estimator.save(out)
-    console.print(f"Saved fit -> {out}/")
+    console.print(f"Saved fit -> {escape(str(out))}/")
 
 
 def score(
@@ -132,7 +131,7 @@ def score(
     card = Scorecard.from_models([load_fit(f) for f in fit], truth_doc)
     card.save(out)
     console.print(scorecard_view(card))
-    console.print(f"Scorecard -> {out}")
+    console.print(f"Scorecard -> {escape(str(out))}")
 
 
 def report(
@@ -154,7 +153,7 @@ def report(
     with console.status("Writing report ...", spinner="dots"):
         models = [load_fit(f) for f in fit]
         path = write_report(models, out, truth=truth_doc, lift=table, title=title)
-    console.print(f"Report -> {path}")
+    console.print(f"Report -> {escape(str(path))}")
 
 
 def demo(
@@ -224,7 +223,8 @@ def demo(
             title="mmmcal demo: the reference world, before and after calibration",
         )
     console.print(
-        f"Scorecard -> {out / 'scorecard.json'}; report -> {out / 'report.html'}; "
+        f"Scorecard -> {escape(str(out / 'scorecard.json'))}; "
+        f"report -> {escape(str(out / 'report.html'))}; "
         f"demo took {time.perf_counter() - start:.0f}s"
     )
 
@@ -245,4 +245,4 @@ def cache(
         console.print("The store of compiled models is off (MMMCAL_COMPILE_CACHE=off).")
     else:
         n, size = info["models"], info["size_mb"]
-        console.print(f"{n} compiled model(s), {size} MB, in {info['path']}")
+        console.print(f"{n} compiled model(s), {size} MB, in {escape(str(info['path']))}")

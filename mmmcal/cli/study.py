@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from mmmcal.cli.views import console, err_console
 
@@ -31,19 +32,21 @@ def study_run(
         run = run_study(spec, out, workers=workers, scheduler=scheduler, progress=True)
     except KeyboardInterrupt:
         err_console.print(
-            f"Interrupted. Finished cells are kept in {out}/cells/; "
+            f"Interrupted. Finished cells are kept in {escape(str(out))}/cells/; "
             "run the same command again to resume."
         )
         raise typer.Exit(130) from None
     console.print(
         f"{len(run.finished)} cells finished, {run.already_done} already done, "
-        f"{len(run.failed)} failed, of {run.total}; {run.wall_seconds:.0f}s -> {out}/cells/"
+        f"{len(run.failed)} failed, of {run.total}; {run.wall_seconds:.0f}s -> "
+        f"{escape(str(out))}/cells/"
     )
     if run.failed:
         for cell_id, message in run.failed.items():
             err_console.print(f"  {cell_id}: {message}", highlight=False, markup=False)
         err_console.print(
-            f"Tracebacks in {out}/failed/; run the same command again to retry failed cells."
+            f"Tracebacks in {escape(str(out))}/failed/; run the same command again to retry "
+            "failed cells."
         )
         raise typer.Exit(1)
 
@@ -56,4 +59,7 @@ def study_summarize(
     from mmmcal.study.page import write_summary
 
     summary = write_summary(directory, out)
-    console.print(f"{len(summary)} estimates -> {out}/summary.csv; figures and {out}/index.html")
+    where = escape(str(out))
+    console.print(
+        f"{len(summary)} estimates -> {where}/summary.csv; figures and {where}/index.html"
+    )

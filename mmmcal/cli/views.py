@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 __all__ = ["console", "err_console", "lift_table_view", "print_row_report", "scorecard_view"]
@@ -37,7 +38,7 @@ def lift_table_view(table, title: str) -> Table:
         view.add_column(c, justify="left" if c in _TEXT_COLUMNS else "right")
     for _, row in table.iterrows():
         view.add_row(
-            *(f"{row[c]:,.2f}" if isinstance(row[c], float) else str(row[c]) for c in cols)
+            *(f"{row[c]:,.2f}" if isinstance(row[c], float) else escape(str(row[c])) for c in cols)
         )
     return view
 
@@ -51,12 +52,12 @@ def print_row_report(report, label: str) -> None:
         view.add_column(c)
     for _, r in report.iterrows():
         style = "green" if r.status == "accepted" else "red"
-        cells = ["" if pd.isna(v) else str(v) for v in r]
+        cells = ["" if pd.isna(v) else escape(str(v)) for v in r]
         cells[list(report.columns).index("status")] = f"[{style}]{r.status}[/]"
         view.add_row(*cells)
     console.print(view)
     n_ok = int((report.status == "accepted").sum())
-    console.print(f"{n_ok} accepted, {len(report) - n_ok} rejected {label}", highlight=False)
+    console.print(f"{n_ok} accepted, {len(report) - n_ok} rejected {label}", markup=False)
 
 
 def scorecard_view(card) -> Table:
@@ -69,7 +70,7 @@ def scorecard_view(card) -> Table:
     if has_truth:
         view.add_column("truth", justify="right")
     for m in models:
-        view.add_column(m, justify="right")
+        view.add_column(escape(m), justify="right")
     for channel in dict.fromkeys(table["channel"]):
         cells = []
         for m in models:
@@ -82,7 +83,7 @@ def scorecard_view(card) -> Table:
             if r.tested:
                 text += " *"
             cells.append(text)
-        first = [channel] + (
+        first = [escape(channel)] + (
             [f"{table[table.channel == channel].true_share.iloc[0]:.3f}"] if has_truth else []
         )
         view.add_row(*first, *cells)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from mmmcal.cli.choices import GeoDesign, SpendChange
@@ -48,7 +49,8 @@ def simulate(
     truth = world.truth_dict()
     shares = ", ".join(f"{c} {v['share']:.3f}" for c, v in truth["channels"].items())
     console.print(
-        f"World [bold]{truth['scenario']}[/] (seed {seed}): {len(world.data)} rows -> {out}/\n"
+        f"World [bold]{escape(truth['scenario'])}[/] (seed {seed}): {len(world.data)} rows "
+        f"-> {escape(str(out))}/\n"
         f"True shares: baseline {truth['baseline']['share']:.3f}, {shares}"
     )
 
@@ -95,7 +97,7 @@ def lift_test(
     table = conversion_lift_test(load_world(world), design, seed=seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)
-    console.print(lift_table_view(table, f"Lift table -> {out}"))
+    console.print(lift_table_view(table, f"Lift table -> {escape(str(out))}"))
 
 
 def geolift(
@@ -135,4 +137,4 @@ def geolift(
         table = run_geolift(load_world(world), spec, seed=seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False)
-    console.print(lift_table_view(table, f"Geo-lift rows -> {out}"))
+    console.print(lift_table_view(table, f"Geo-lift rows -> {escape(str(out))}"))

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from mmmcal.files import read_csv_file
 from mmmcal.lift.formats import COLUMN_HINTS, CONVERTERS, INPUT_FIELDS, REQUIRED
 from mmmcal.lift.ingest_rows import InputRow, RowContext
 from mmmcal.lift.problems import LiftProblem, LiftTableError, row_report
-from mmmcal.lift.table import LIFT_REQUIRED_COLUMNS, check_lift_table, read_lift_table
+from mmmcal.lift.table import LIFT_REQUIRED_COLUMNS, check_lift_table
 
 __all__ = ["INGEST_FORMATS", "INGEST_FORMAT_ALIASES", "IngestResult", "ingest", "ingest_or_raise"]
 
@@ -159,7 +160,7 @@ def ingest(
     df = (
         source.reset_index(drop=True)
         if isinstance(source, pd.DataFrame)
-        else read_lift_table(source)
+        else read_csv_file(source, f"{fmt} results file")
     )
     if fmt == "mmmcal":
         check = check_lift_table(df, ctx.channels, dates=ctx.dates)

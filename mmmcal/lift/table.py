@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mmmcal.files import read_csv_file
 from mmmcal.lift.checks import check_dates, check_duplicates, check_row
 from mmmcal.lift.problems import LiftProblem, LiftTableError, row_report
 
@@ -136,10 +137,7 @@ class LiftTable(pd.DataFrame):
 
 def read_lift_table(path: str | Path) -> pd.DataFrame:
     """Read a lift-table CSV as it is (validate it with :func:`validate_lift_table`)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"Lift table {str(path)!r} does not exist.")
-    return pd.read_csv(path)
+    return read_csv_file(path, "lift table")
 
 
 def check_lift_table(

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mmmcal.files import InputFileError, parse_yaml, read_yaml_file
 from mmmcal.models.components import (
     SLOPE_FAMILIES,
     adstock_class,
@@ -166,11 +167,25 @@ class ModelSpec(BaseModel):
 
     @classmethod
     def from_yaml(cls, text_or_path: str | Path) -> ModelSpec:
-        path = Path(text_or_path) if not str(text_or_path).lstrip().count("\n") else None
-        text = path.read_text() if path is not None and path.exists() else str(text_or_path)
-        data = yaml.safe_load(text)
+        """A spec from YAML text, or from a file (a ``Path``, or a one-line str naming one).
+
+        Raises ``ModelSpecError`` for YAML that is empty, invalid or not a mapping.
+        """
+        is_file = isinstance(text_or_path, Path) or (
+            "\n" not in text_or_path.strip() and Path(text_or_path.strip()).is_file()
+        )
+        try:
+            if is_file:
+                data = read_yaml_file(text_or_path, "model spec")
+            else:
+                data = parse_yaml(str(text_or_path), "model spec")
+        except InputFileError as err:
+            raise ModelSpecError(str(err)) from None
         if not isinstance(data, dict):
-            raise ModelSpecError(f"A model spec must be a YAML mapping; got {text[:80]!r}.")
+            raise ModelSpecError(
+                f"A model spec must be a YAML mapping of fields (e.g. `channel_columns: [tv]`); "
+                f"got {type(data).__name__} {str(data)[:60]!r}."
+            )
         return cls.from_dict(data)
 
     @classmethod

@@ -150,6 +150,23 @@ def _data_groups(model, coords, dims) -> dict:
     }
 
 
+def _wait(running, draws: int):
+    """The finished run's draws; an interrupt stops the chains and is raised, never returned.
+
+    (nutpie's blocking ``sample`` returns the draws made so far on Ctrl-C, which would pass
+    for a fit.)
+    """
+    try:
+        idata = running.wait()
+    except BaseException:
+        running.cancel()
+        raise
+    made = int(idata.posterior.sizes.get("draw", 0))
+    if made < draws:
+        raise RuntimeError(f"Sampling stopped after {made} of {draws} draws; nothing was kept.")
+    return idata
+
+
 def sample_nutpie(
     model,
     *,
@@ -191,7 +208,7 @@ def sample_nutpie(
 
     start = time.perf_counter()
     kwargs: dict[str, Any] = {"cores": cores} if cores else {}
-    idata = nutpie.sample(
+    running = nutpie.sample(
         compiled,
         draws=draws,
         tune=tune,
@@ -201,8 +218,10 @@ def sample_nutpie(
         progress_bar=progress,
         adaptation=adaptation,
         save_warmup=False,
+        blocking=False,
         **kwargs,
     )
+    idata = _wait(running, draws)
     sample_s = time.perf_counter() - start
 
     start = time.perf_counter()

@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from mmmcal.experiments.conversion_lift import LiftTestDesign
 from mmmcal.experiments.geolift import GeoLiftDesign
+from mmmcal.files import InputFileError, read_yaml_file
 from mmmcal.models.bayes import SamplerConfig
 from mmmcal.models.engines import ENGINES
 from mmmcal.models.ridge import RidgeConfig
@@ -321,11 +322,8 @@ def _repeated(items: list[str]) -> list[str]:
 
 def load_study(path: str | Path) -> Study:
     """Read and validate a study YAML file (no world is simulated, nothing is fitted)."""
-    path = Path(path)
-    if not path.exists():
-        raise StudyError(f"Study file {str(path)!r} does not exist.")
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise StudyError(f"Study file {str(path)!r} is not valid YAML: {err}") from None
+        data = read_yaml_file(path, "study file")
+    except (InputFileError, FileNotFoundError) as err:
+        raise StudyError(str(err)) from None
     return Study.from_dict(data)

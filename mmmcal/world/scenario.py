@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from mmmcal.files import InputFileError, parse_yaml
 from mmmcal.specs import FrozenSpec, SpecError, format_validation_error
 from mmmcal.world.transforms import (
     delayed_weights,
@@ -262,7 +263,10 @@ class Scenario(FrozenSpec):
 
     @classmethod
     def from_yaml(cls, text: str) -> Scenario:
-        data = yaml.safe_load(text)
+        try:
+            data = parse_yaml(text, "scenario")
+        except InputFileError as err:
+            raise ScenarioError(str(err)) from None
         if not isinstance(data, dict):
             raise ScenarioError(
                 "A scenario YAML must be a mapping of fields, e.g. `channels: [...]`."
