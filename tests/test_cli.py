@@ -124,43 +124,46 @@ def test_fit_and_score_on_csv_files(tmp_path):
             }
         ).to_yaml()
     )
-    result = runner.invoke(
-        app,
-        [
-            "fit",
-            "--data",
-            str(world / "data.csv"),
-            "--model",
-            str(spec),
-            "--lift",
-            str(tmp_path / "lift.csv"),
-            "--out",
-            str(tmp_path / "fit"),
-            "--draws",
-            "50",
-            "--tune",
-            "300",
-            "--chains",
-            "1",
-        ],
-    )
+    fit_args = [
+        "fit",
+        "--data",
+        str(world / "data.csv"),
+        "--model",
+        str(spec),
+        "--lift",
+        str(tmp_path / "lift.csv"),
+        "--out",
+        str(tmp_path / "fit"),
+    ]
+    result = runner.invoke(app, [*fit_args, "--draws", "50", "--tune", "300", "--chains", "1"])
     assert result.exit_code == 0, result.output
     assert "divergences" in result.output
-    result = runner.invoke(
-        app,
-        [
-            "score",
-            "--fit",
-            str(tmp_path / "fit"),
-            "--truth",
-            str(world / "truth.json"),
-            "--out",
-            str(tmp_path / "scorecard.json"),
-        ],
-    )
+    # One chain has no R-hat: the fit fails its checks, is saved with that status, and
+    # score shows FAIL and refuses to write a scorecard unless told --allow-unhealthy.
+    assert "FAIL (R-hat is undefined" in result.output
+    saved = json.loads((tmp_path / "fit" / "fit.json").read_text())
+    assert saved["status"] == "fail" and "R-hat is undefined" in saved["problems"][0]
+    score_args = [
+        "score",
+        "--fit",
+        str(tmp_path / "fit"),
+        "--truth",
+        str(world / "truth.json"),
+        "--out",
+        str(tmp_path / "scorecard.json"),
+    ]
+    result = runner.invoke(app, score_args)
+    assert result.exit_code == 1
+    assert "fit FAIL" in result.output and "failed the fit checks" in result.output
+    assert "--allow-unhealthy" in result.output and not (tmp_path / "scorecard.json").exists()
+    result = runner.invoke(app, [*score_args, "--allow-unhealthy"])
     assert result.exit_code == 0, result.output
     card = json.loads((tmp_path / "scorecard.json").read_text())
     assert set(card["models"]["fit"]["channels"]) == {"tv", "social", "search"}
+    assert card["models"]["fit"]["status"] == "fail"
+    # Fitting onto the existing fit needs --overwrite; refused before the data are read.
+    result = runner.invoke(app, fit_args)
+    assert result.exit_code == 1 and "already holds a fit; pass --overwrite" in result.output
 
 
 def test_fit_rejects_bad_inputs_before_sampling(tmp_path):

@@ -33,6 +33,7 @@ def _write(out, spec, lift=None, write_model=None, **meta):
         spec=spec,
         lift=lift,
         meta=meta,
+        problems=[],
         write_model=write_model or (lambda path: path.write_text("model")),
     )
 
@@ -56,7 +57,8 @@ def test_a_save_keeps_only_the_files_of_the_new_fit(spec, tmp_path):
     (out / "bootstrap.npz").write_text("left over")
     _write(out, spec)
     assert sorted(p.name for p in out.iterdir()) == ["fit.json", "model.nc", "spec.yaml"]
-    assert json.loads((out / "fit.json").read_text()) == {"engine": "ridge", "name": "m"}
+    saved = json.loads((out / "fit.json").read_text())
+    assert saved == {"engine": "ridge", "name": "m", "status": "ok", "problems": []}
 
 
 def test_an_interrupted_save_leaves_the_previous_fit(spec, tmp_path):

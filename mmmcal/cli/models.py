@@ -27,7 +27,7 @@ def _fit_with_status(model, data, label: str):
     with console.status(f"Fitting [bold]{escape(label)}[/] ...", spinner="dots"):
         model.fit(data)
     d = model.diagnostics_
-    flag = "[green]ok[/]" if d.ok else "[bold red]CHECK[/]"
+    flag = "[green]ok[/]" if d.ok else f"[bold red]FAIL[/] ({escape('; '.join(d.problems))})"
     console.print(
         f"  {escape(label)}: {d.fit_seconds:.0f}s, divergences {d.divergences}, "
         f"max R-hat {d.max_rhat:.3f}, "
@@ -50,6 +50,24 @@ def _fit_baseline(engine: str, spec, table, frame, out: Path, name: str, **optio
         f"NRMSE {d.nrmse:.3f}, DECOMP.RSSD {d.decomp_rssd:.3f}{mape}"
     )
     baseline.save(out)
+
+
+def _read_truth(path: Path | None) -> dict | None:
+    """A world's ``truth.json``, or None; errors name the file."""
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"The truth file {str(path)!r} does not exist.")
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"The truth file {str(path)!r} is not valid JSON ({err}).") from None
+    if not isinstance(doc, dict) or "channels" not in doc:
+        raise ValueError(
+            f"The truth file {str(path)!r} is not a world's truth.json (it has no `channels`); "
+            "use the truth.json that `mmmcal simulate` writes."
+        )
+    return doc
 
 
 def fit(
@@ -76,6 +94,9 @@ def fit(
     ] = Engine.BAYES,
     budget: Annotated[int, typer.Option(help="ridge/bounded: Nevergrad evaluations.")] = 1000,
     n_bootstrap: Annotated[int, typer.Option(help="ridge/bounded: bootstrap resamples.")] = 200,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace the fit already in --out (the whole directory).")
+    ] = False,
 ) -> None:
     """Fit an MMM to any data, optionally calibrated with a lift table.
 
@@ -88,7 +109,7 @@ def fit(
     from mmmcal.models.fit_dir import check_fit_dir_target
     from mmmcal.models.spec import ModelSpec
 
-    check_fit_dir_target(out)  # before any fit: --out must be new, empty or a fit directory
+    check_fit_dir_target(out, overwrite=overwrite)  # before any fit: new, empty, or --overwrite
     spec = ModelSpec.from_yaml(Path(model))
     frame = read_csv_file(data, "data file")
     table = read_lift_table(lift) if lift else None
@@ -122,15 +143,28 @@ def score(
     fit: Annotated[list[Path], typer.Option("--fit", help="Fit directory (repeat for several).")],
     truth: Annotated[Path | None, typer.Option(help="truth.json of the simulated world.")] = None,
     out: Annotated[Path, typer.Option(help="Scorecard JSON to write.")] = Path("scorecard.json"),
+    allow_unhealthy: Annotated[
+        bool, typer.Option(help="Score fits that failed their checks (marked FAIL).")
+    ] = False,
 ) -> None:
-    """Score fitted models against the ground truth; write scorecard.json."""
+    """Score fitted models against the ground truth; write scorecard.json.
+
+    A fit that failed its checks (divergences, R-hat, ESS) is shown as FAIL with why, and
+    stops the command (exit 1, nothing written) unless --allow-unhealthy is given.
+    """
     from mmmcal.evaluate.scorecard import Scorecard
     from mmmcal.models.engines import load_fit
 
-    truth_doc = json.loads(Path(truth).read_text()) if truth else None
+    truth_doc = _read_truth(truth)
     card = Scorecard.from_models([load_fit(f) for f in fit], truth_doc)
-    card.save(out)
     console.print(scorecard_view(card))
+    if card.unhealthy and not allow_unhealthy:
+        names = ", ".join(card.unhealthy)
+        raise ValueError(
+            f"{names} failed the fit checks, so no scorecard was written: refit with more "
+            "draws and tuning (not --fast), or pass --allow-unhealthy to score it anyway."
+        )
+    card.save(out)
     console.print(f"Scorecard -> {escape(str(out))}")
 
 
@@ -148,7 +182,7 @@ def report(
     from mmmcal.models.engines import load_fit
     from mmmcal.report.page import write_report
 
-    truth_doc = json.loads(Path(truth).read_text()) if truth else None
+    truth_doc = _read_truth(truth)
     table = read_lift_table(lift) if lift else None
     with console.status("Writing report ...", spinner="dots"):
         models = [load_fit(f) for f in fit]

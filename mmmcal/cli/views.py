@@ -70,7 +70,8 @@ def scorecard_view(card) -> Table:
     if has_truth:
         view.add_column("truth", justify="right")
     for m in models:
-        view.add_column(escape(m), justify="right")
+        flag = "" if card.models[m].healthy else " [bold red]FAIL[/]"
+        view.add_column(escape(m) + flag, justify="right")
     for channel in dict.fromkeys(table["channel"]):
         cells = []
         for m in models:
@@ -87,7 +88,13 @@ def scorecard_view(card) -> Table:
             [f"{table[table.channel == channel].true_share.iloc[0]:.3f}"] if has_truth else []
         )
         view.add_row(*first, *cells)
-    view.caption = "* channel tested in that model's calibration" + (
+    caption = "* channel tested in that model's calibration" + (
         "; green = within 0.02 of the truth" if has_truth else ""
     )
+    for m, problems in card.unhealthy.items():
+        caption += (
+            f"\n[bold red]FAIL[/] {escape(m)} failed its checks ({escape('; '.join(problems))}): "
+            "its numbers are not results"
+        )
+    view.caption = caption
     return view

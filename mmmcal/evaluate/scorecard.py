@@ -80,9 +80,17 @@ class ModelScore:
     channels: dict[str, ChannelScore]
     diagnostics: dict[str, Any]
     tested_channels: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()  # why the fit fails its checks; empty: it passes
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the fit passed its checks (its numbers are results)."""
+        return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "status": "ok" if self.healthy else "fail",
+            "problems": list(self.problems),
             "channels": {c: s.to_dict() for c, s in self.channels.items()},
             "diagnostics": self.diagnostics,
             "tested_channels": list(self.tested_channels),
@@ -119,6 +127,7 @@ def score_model(model: Estimator, truth: dict[str, Any] | None = None) -> ModelS
         channels=channels,
         diagnostics=model.diagnostics_.to_dict(),
         tested_channels=tested,
+        problems=tuple(model.diagnostics_.problems),
     )
 
 
@@ -137,6 +146,11 @@ class Scorecard:
         if dup:
             raise ValueError(f"Model names must be unique in a scorecard; repeated: {dup}.")
         return cls({m.name: score_model(m, truth) for m in models})
+
+    @property
+    def unhealthy(self) -> dict[str, tuple[str, ...]]:
+        """Models that failed their checks, with why."""
+        return {n: s.problems for n, s in self.models.items() if not s.healthy}
 
     def to_dict(self) -> dict[str, Any]:
         return {"models": {n: s.to_dict() for n, s in self.models.items()}}

@@ -120,10 +120,25 @@ class Diagnostics:
         return 100 * self.chains
 
     @property
+    def problems(self) -> list[str]:
+        """Why the fit fails its checks, one reason each (empty: it passes)."""
+        found = []
+        if self.divergences:
+            found.append(f"{self.divergences} divergent transitions")
+        if not np.isfinite(self.max_rhat):
+            found.append("R-hat is undefined (it needs at least two chains)")
+        elif self.max_rhat > 1.01:
+            found.append(f"max R-hat {self.max_rhat:.3f} > 1.01 (chains disagree)")
+        if not (self.min_ess_bulk >= self.ess_needed):
+            found.append(
+                f"min bulk ESS {self.min_ess_bulk:.0f} < {self.ess_needed} (100 per chain)"
+            )
+        return found
+
+    @property
     def ok(self) -> bool:
-        return (
-            self.divergences == 0 and self.max_rhat <= 1.01 and self.min_ess_bulk >= self.ess_needed
-        )
+        """Whether the fit passes its checks: no divergence, R-hat <= 1.01, enough ESS."""
+        return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values; R-hat and ESS are None where undefined (e.g. one chain)."""
@@ -373,6 +388,7 @@ class CalibratedMMM:
             spec=self.spec,
             lift=self.lift,
             meta=meta,
+            problems=self.diagnostics_.problems,
             write_model=lambda path: self.mmm_.save(str(path)),
         )
 
@@ -389,7 +405,7 @@ class CalibratedMMM:
             sampler=SamplerConfig(**meta["sampler"]),
             name=fit.name,
         )
-        mmm = load_mmm(fit.model_file)
+        mmm = fit.read_model(load_mmm, "posterior", "fit_data")
         self.mmm_ = mmm
         self.idata_ = mmm.idata
         self.lift_counts_ = meta["lift_counts"]

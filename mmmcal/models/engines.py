@@ -45,8 +45,10 @@ BAYES_OPTIONS = ("likelihood", "lift_dist", "sampler")
 class Estimator(Protocol):
     """What every engine offers; scorecards and reports read fits through it.
 
-    ``diagnostics_`` (set by ``fit``) has ``to_dict()`` and ``ok``; ``channel_contributions``
-    returns draws in target units with dims (chain, draw, date, channel).
+    ``diagnostics_`` (set by ``fit``) has ``to_dict()``, ``ok`` and ``problems`` (why it is
+    not ok: a fit that fails its checks is saved with them and shown as FAIL);
+    ``channel_contributions`` returns draws in target units with dims (chain, draw, date,
+    channel).
     """
 
     engine: ClassVar[str]

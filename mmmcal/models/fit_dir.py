@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -37,6 +37,7 @@ FIT_FILE = "fit.json"
 MODEL_FILE = "model.nc"
 SPEC_FILE = "spec.yaml"
 LIFT_FILE = "lift.csv"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,19 +58,47 @@ class FitDir:
     def model_file(self) -> Path:
         return self.path / MODEL_FILE
 
+    def read_model(self, reader: Callable[[Path], T], *needed: str) -> T:
+        """``reader(model_file)``, or ``ValueError`` naming a damaged or incomplete directory.
 
-def check_fit_dir_target(out_dir: str | Path) -> Path:
+        ``needed``: InferenceData groups the model's ``idata`` (or the result) must have.
+        """
+        try:
+            model = reader(self.model_file)
+            idata = getattr(model, "idata", model)
+            absent = [g for g in needed if not hasattr(idata, g)]
+        except Exception as err:
+            raise ValueError(
+                f"{self.model_file} cannot be read ({type(err).__name__}: {str(err)[:200]}); "
+                "the fit directory is damaged: fit again with `mmmcal fit --overwrite`."
+            ) from None
+        if absent:
+            raise ValueError(
+                f"{self.model_file} lacks the group(s) {absent} a fit has; the fit directory "
+                "is incomplete: fit again with `mmmcal fit --overwrite`."
+            )
+        return model
+
+
+def check_fit_dir_target(out_dir: str | Path, *, overwrite: bool = True) -> Path:
     """``out_dir`` as a path, or ``ValueError`` if saving a fit there would replace other files.
 
-    A missing path, an empty folder and a fit directory are fine.
+    A missing path and an empty folder are fine; a fit directory only with ``overwrite``.
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out} is a file, not a fit directory; choose another output folder.")
-    if out.is_dir() and not (out / FIT_FILE).exists() and any(out.iterdir()):
+    if not out.is_dir() or not any(out.iterdir()):
+        return out
+    if not (out / FIT_FILE).exists():
         raise ValueError(
             f"{out} is not empty and is not a fit directory (it has no {FIT_FILE}); a fit "
             "replaces only a fit directory: choose another output folder or empty this one."
+        )
+    if not overwrite:
+        raise ValueError(
+            f"{out} already holds a fit; pass --overwrite to replace it (the whole directory), "
+            "or choose another --out."
         )
     return out
 
@@ -82,13 +111,15 @@ def write_fit_dir(
     spec: ModelSpec,
     lift: pd.DataFrame | None,
     meta: dict[str, Any],
+    problems: list[str],
     write_model: Callable[[Path], None],
 ) -> Path:
     """Write a fit directory in one swap; returns its path.
 
-    ``write_model(path)`` writes the engine's model file at ``path``; ``meta`` joins ``engine``
-    and ``name`` in ``fit.json``. Raises ``ValueError`` where ``out_dir`` is neither a fit
-    directory nor empty (:func:`check_fit_dir_target`).
+    ``write_model(path)`` writes the engine's model file at ``path``; ``meta`` joins ``engine``,
+    ``name``, ``status`` (``ok``, or ``fail`` where the fit failed its checks) and
+    ``problems`` (why) in ``fit.json``. Raises ``ValueError`` where ``out_dir`` is neither a
+    fit directory nor empty (:func:`check_fit_dir_target`).
     """
     out = check_fit_dir_target(out_dir).absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +131,8 @@ def write_fit_dir(
         (staging / SPEC_FILE).write_text(spec.to_yaml())
         if lift is not None:
             lift.to_csv(staging / LIFT_FILE, index=False)
-        doc = {"engine": engine, "name": name, **meta}
+        status = {"status": "fail" if problems else "ok", "problems": list(problems)}
+        doc = {"engine": engine, "name": name, **status, **meta}
         (staging / FIT_FILE).write_text(json.dumps(doc, indent=2) + "\n")
         _swap_in(staging, out, tag)
     except BaseException:
@@ -124,37 +156,53 @@ def _swap_in(staging: Path, out: Path, tag: str) -> None:
     shutil.rmtree(previous)
 
 
-def fit_dir_engine(fit_dir: str | Path) -> str:
-    """The engine named in ``fit_dir``'s ``fit.json`` (fits that name none are ``bayes``)."""
-    path = Path(fit_dir)
+def _fit_doc(path: Path) -> dict[str, Any]:
+    """``fit.json`` of the fit directory ``path``, or an error saying what is wrong with it."""
     if not (path / FIT_FILE).exists():
         raise FileNotFoundError(
             f"{path} is not a fit directory (it has no {FIT_FILE}); make one with `mmmcal fit`."
         )
-    return json.loads((path / FIT_FILE).read_text()).get("engine", "bayes")
+    try:
+        doc = json.loads((path / FIT_FILE).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"{path}/{FIT_FILE} is damaged ({err}); fit again with `mmmcal fit --overwrite`."
+        ) from None
+    if not isinstance(doc, dict):
+        raise ValueError(
+            f"{path}/{FIT_FILE} is not a fit's metadata; it was not written by mmmcal."
+        )
+    return doc
+
+
+def fit_dir_engine(fit_dir: str | Path) -> str:
+    """The engine named in ``fit_dir``'s ``fit.json`` (fits that name none are ``bayes``)."""
+    return str(_fit_doc(Path(fit_dir)).get("engine", "bayes"))
 
 
 def read_fit_dir(fit_dir: str | Path, engine: str) -> FitDir:
     """Read the shared files of a fit directory written by ``engine``.
 
-    Raises ``FileNotFoundError`` without ``fit.json`` or the model file, and ``ValueError``
-    when the directory holds another engine's fit.
+    Raises ``FileNotFoundError`` without ``fit.json``, and ``ValueError`` when the directory
+    holds another engine's fit or lacks a file a fit has (an incomplete directory).
     """
     path = Path(fit_dir)
-    found = fit_dir_engine(path)
+    meta = _fit_doc(path)
+    found = str(meta.pop("engine", "bayes"))
     if found != engine:
         raise ValueError(
             f"{path} holds a {found!r} fit, not {engine!r}; load it with "
             "mmmcal.models.engines.load_fit."
         )
-    if not (path / MODEL_FILE).exists():
-        raise FileNotFoundError(
-            f"{path} is not a fit directory (needs {MODEL_FILE} and {FIT_FILE}); "
-            "make one with `mmmcal fit`."
+    missing = [f for f in (MODEL_FILE, SPEC_FILE) if not (path / f).exists()]
+    if missing:
+        raise ValueError(
+            f"{path} is an incomplete fit directory (no {' or '.join(missing)}); fit again "
+            "with `mmmcal fit --overwrite`."
         )
-    meta = json.loads((path / FIT_FILE).read_text())
-    meta.pop("engine", None)
     name = meta.pop("name", path.name)
-    spec = ModelSpec.from_yaml((path / SPEC_FILE).read_text())
+    meta.pop("status", None)
+    meta.pop("problems", None)
+    spec = ModelSpec.from_yaml(path / SPEC_FILE)
     lift = read_lift_table(path / LIFT_FILE) if (path / LIFT_FILE).exists() else None
     return FitDir(path=path, engine=engine, name=name, meta=meta, spec=spec, lift=lift)

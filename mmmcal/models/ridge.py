@@ -80,9 +80,18 @@ class BaselineDiagnostics:
     n_bootstrap: int
 
     @property
+    def problems(self) -> list[str]:
+        """Why the fit is unusable (empty: usable)."""
+        if np.isfinite(self.nrmse) and np.isfinite(self.decomp_rssd):
+            return []
+        return [
+            f"the search found no finite fit (NRMSE {self.nrmse}, DECOMP.RSSD {self.decomp_rssd})"
+        ]
+
+    @property
     def ok(self) -> bool:
         """A usable fit: finite objectives."""
-        return bool(np.isfinite(self.nrmse) and np.isfinite(self.decomp_rssd))
+        return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -342,6 +351,7 @@ class RidgeMMM:
             spec=self.spec,
             lift=self.lift,
             meta={},
+            problems=self.diagnostics_.problems,
             write_model=lambda path: idata.to_netcdf(str(path)),
         )
 
@@ -364,7 +374,7 @@ class RidgeMMM:
     def load(cls, fit_dir: str | Path) -> RidgeMMM:
         """Load a fit directory written by :meth:`save`."""
         fit = read_fit_dir(fit_dir, cls.engine)
-        values = read_ridge_fit(fit.model_file, fit.spec)
+        values = fit.read_model(lambda path: read_ridge_fit(path, fit.spec))
         self = cls(fit.spec, fit.lift, config=RidgeConfig(**values.config), name=fit.name)
         self._restore(values)
         return self

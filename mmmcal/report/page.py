@@ -165,6 +165,7 @@ def write_report(
             else "; no ground truth given."
         ),
         has_truth=has_truth,
+        unhealthy=card.unhealthy,
         scorecard=scorecard_rows(card, has_truth),
         checks=[c for m in models for c in diagnostic_checks(m)],
         bayesian=[m for m in models if is_bayesian(m)],
