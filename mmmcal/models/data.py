@@ -18,6 +18,12 @@ from mmmcal.models.spec import ModelSpec
 __all__ = ["DataError", "ModelData", "dates_needed", "prepare_data"]
 
 SHOWN = 10  # rows or dates named in a message
+# Likelihood families whose support is (0, inf) or [0, inf): the target must lie in it. The
+# default Normal (and StudentT) accept any value; simulated geo data can dip below 0.
+POSITIVE_LIKELIHOODS = frozenset(
+    {"Gamma", "LogNormal", "InverseGamma", "Wald", "Weibull", "Exponential", "HalfNormal"}
+)
+NON_NEGATIVE_LIKELIHOODS = frozenset({"Poisson", "NegativeBinomial", "ZeroInflatedPoisson"})
 
 
 class DataError(ValueError):
@@ -38,7 +44,8 @@ def prepare_data(spec: ModelSpec, data: pd.DataFrame) -> ModelData:
 
     Raises :class:`DataError` naming the column and rows for missing columns, dates that
     are not dates or read two ways (:mod:`mmmcal.dates`), non-numeric or missing values,
-    negative spend, a negative, all-zero or constant target, repeated dates, dates off
+    negative spend, an all-zero or constant target, a target outside its likelihood's
+    support (e.g. <= 0 for Gamma), repeated dates, dates off
     their grid or missing from it (in any geo), and too few dates for the spec
     (:func:`dates_needed`); nothing is filled in silently.
     """
@@ -121,13 +128,17 @@ def _check_values(spec: ModelSpec, frame: pd.DataFrame) -> None:
             )
     target = frame[spec.target_column].to_numpy()
     name = f"Column `{spec.target_column}` (the target)"
-    bad = np.flatnonzero(target < 0)
-    if len(bad):
-        shown = ", ".join(f"{v:g}" for v in target[bad[:SHOWN]])
-        raise DataError(
-            f"{name} has negative values in rows {bad[:SHOWN].tolist()} ({shown}); the target "
-            "must be >= 0 (sales, conversions): fix those rows or model a non-negative target."
-        )
+    family = spec.priors.get("likelihood", {}).get("distribution", "Normal")
+    if family in POSITIVE_LIKELIHOODS or family in NON_NEGATIVE_LIKELIHOODS:
+        positive = family in POSITIVE_LIKELIHOODS
+        bad = np.flatnonzero(target <= 0 if positive else target < 0)
+        if len(bad):
+            shown = ", ".join(f"{v:g}" for v in target[bad[:SHOWN]])
+            raise DataError(
+                f"{name} has {'non-positive' if positive else 'negative'} values in rows "
+                f"{bad[:SHOWN].tolist()} ({shown}), outside the support of the {family} "
+                "likelihood: fix those rows or use a Normal or StudentT likelihood."
+            )
     if len(target) and not target.any():
         raise DataError(f"{name} is 0 in every row; there is nothing to explain.")
     if len(target) and np.ptp(target) == 0:
