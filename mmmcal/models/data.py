@@ -50,6 +50,12 @@ def prepare_data(spec: ModelSpec, data: pd.DataFrame) -> ModelData:
     (:func:`dates_needed`); nothing is filled in silently.
     """
     frame = _columns(spec, data)
+    n_dates = frame[spec.date_column].nunique()
+    if n_dates < 2:
+        raise DataError(
+            f"The data has {n_dates} date(s) in `{spec.date_column}`; a model needs a time "
+            f"series: this spec needs at least {max(dates_needed(spec))} dates."
+        )
     _check_values(spec, frame)
     key = [spec.date_column, *([spec.geo_column] if spec.geo_column else [])]
     dup = np.flatnonzero(frame.duplicated(subset=key).to_numpy())
@@ -149,14 +155,9 @@ def _check_values(spec: ModelSpec, frame: pd.DataFrame) -> None:
 
 
 def _check_grid(spec: ModelSpec, frame: pd.DataFrame) -> None:
-    """At least 2 dates, each on one regular grid, none missing (in any geo)."""
+    """Dates (2 or more) on one regular grid, none missing (in any geo)."""
     dates = pd.DatetimeIndex(frame[spec.date_column])
     unique = dates.unique().sort_values()
-    if len(unique) < 2:
-        raise DataError(
-            f"The data has {len(unique)} date(s) in `{spec.date_column}`; a model needs a "
-            "time series (see dates_needed for how many this spec needs)."
-        )
     step = infer_period(unique)
     name = period_name(step)
     start = unique[0]
