@@ -29,6 +29,7 @@ from mmmcal.models.data import ModelData, prepare_data
 from mmmcal.models.fit_dir import read_fit_dir, write_fit_dir
 from mmmcal.models.learned_state import check_fitted, forget_learned_state
 from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS, add_lift_likelihood
+from mmmcal.models.prior_check import check_priors, model_coords
 from mmmcal.models.spec import ModelSpec
 from mmmcal.sampling.sampler import SampleTimes, sample_nutpie
 
@@ -217,8 +218,9 @@ class CalibratedMMM:
     def build(self, data: pd.DataFrame) -> CalibratedMMM:
         """Build the PyMC model (with its lift terms) without sampling.
 
-        Forgets the previous fit, then checks ``lift_dist``, the data and the lift table
-        before building anything.
+        Forgets the previous fit, then checks ``lift_dist``, the data, the priors against
+        the data's dims (:mod:`mmmcal.models.prior_check`) and the lift table before
+        building anything.
         """
         forget_learned_state(self)
         if self.lift_dist not in LIFT_DISTRIBUTIONS:
@@ -226,6 +228,9 @@ class CalibratedMMM:
                 f"The `lift_dist` {self.lift_dist!r} must be one of {list(LIFT_DISTRIBUTIONS)}."
             )
         prepared = prepare_data(self.spec, data)
+        X = prepared.X
+        geos = X["geo"].unique() if self.spec.geo_column else None
+        check_priors(self.spec, model_coords(self.spec, X[self.spec.date_column].unique(), geos))
         table = self._checked_lift(prepared)
         self.data_ = prepared
         mmm = build_mmm(self.spec)

@@ -7,6 +7,7 @@ spec into a pymc-marketing MMM.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,11 +31,41 @@ __all__ = [
     "ModelSpec",
     "ModelSpecError",
     "SaturationConfig",
+    "check_column_name",
 ]
 
 ADSTOCK_FAMILIES = ("delayed", "geometric", "weibull_cdf", "weibull_pdf")
 SATURATION_FAMILIES = ("hill", "logistic", "michaelis_menten")
 _MODEL_LEVEL_PRIORS = ("intercept", "likelihood", "gamma_control", "gamma_fourier")
+
+
+def check_column_name(name: str) -> str:
+    """``name`` if it can name a data column of a fit; ``ValueError`` saying why not.
+
+    Refused: the empty name; leading or trailing whitespace (a CSV header `` tv`` is not the
+    column ``tv``); control characters (invisible in files and messages); and ``/``, which
+    the fit's netCDF file (HDF5) reads as a group separator, so a fit could not be saved.
+    """
+    if not name.strip():
+        raise ValueError(f"a column name is empty ({name!r}); give the column a name")
+    if name != name.strip():
+        raise ValueError(
+            f"the column name {name!r} starts or ends with whitespace; write it as "
+            f"{name.strip()!r} (and the data's header the same way)"
+        )
+    if "/" in name:
+        raise ValueError(
+            f"the column name {name!r} has a `/`, which cannot be saved in the fit's netCDF "
+            f"file (it separates groups there); rename the column, e.g. "
+            f"{name.replace('/', '_')!r}"
+        )
+    control = [c for c in name if unicodedata.category(c) == "Cc"]
+    if control:
+        raise ValueError(
+            f"the column name {name!r} has control character(s) {control}, invisible in files "
+            "and messages; rename the column"
+        )
+    return name
 
 
 class AdstockConfig(BaseModel):
@@ -88,6 +119,16 @@ class ModelSpec(BaseModel):
     yearly_seasonality: int | None = Field(2, ge=1, le=20)
     priors: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    @field_validator("date_column", "target_column", "geo_column", mode="after")
+    @classmethod
+    def _one_name(cls, value: str | None) -> str | None:
+        return None if value is None else check_column_name(value)
+
+    @field_validator("channel_columns", "control_columns", mode="after")
+    @classmethod
+    def _names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(check_column_name(v) for v in value)
+
     @field_validator("adstock", "saturation", mode="before")
     @classmethod
     def _known_family(cls, value: Any, info) -> Any:
@@ -104,11 +145,20 @@ class ModelSpec(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> ModelSpec:
         columns = [self.target_column, *self.channel_columns, *self.control_columns]
-        dup = sorted({c for c in columns if columns.count(c) > 1})
+        every = [self.date_column, *columns, *([self.geo_column] if self.geo_column else [])]
+        dup = sorted({c for c in every if every.count(c) > 1})
         if dup:
-            raise ValueError(f"columns used twice among target/channels/controls: {dup}")
+            raise ValueError(
+                f"columns used twice among date/target/channels/controls/geo: {dup}; each "
+                "column has one role"
+            )
         if "y" in columns:
             raise ValueError("a column may not be called 'y' (pymc-marketing reserves it)")
+        if self.geo_column and self.geo_column != "geo" and "geo" in every:
+            raise ValueError(
+                f"a column may not be called 'geo' when the geo column is "
+                f"{self.geo_column!r} (pymc-marketing names the geo dimension 'geo'); rename it"
+            )
         allowed = self.prior_names()
         for name, data in self.priors.items():
             if name not in allowed:
