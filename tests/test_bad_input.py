@@ -49,7 +49,7 @@ def test_a_folder_given_as_a_file_is_named(tmp_path):
     assert "is a folder" in out
 
 
-@pytest.mark.parametrize("name", ["[red]tv", "[/]x", "[bold]"])
+@pytest.mark.parametrize("name", ["[red]tv", "[bold]", "[italic]x"])
 def test_markup_in_a_name_is_printed_as_it_is(tmp_path, spec_file, name):
     spec_file.write_text(ModelSpec.from_dict({"channel_columns": [name]}).to_yaml())
     pd.DataFrame({"date": ["2024-01-01"], "sales": [1.0]}).to_csv(tmp_path / "d.csv", index=False)
