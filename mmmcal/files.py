@@ -49,8 +49,7 @@ def read_csv_file(path: str | Path, what: str, **read_options: Any) -> pd.DataFr
         ) from None
     except UnicodeDecodeError as err:
         raise InputFileError(
-            f"The {what} {str(path)!r} is not UTF-8 text (byte {err.start}); save it as "
-            "UTF-8 CSV."
+            f"The {what} {str(path)!r} is not UTF-8 text (byte {err.start}); save it as UTF-8 CSV."
         ) from None
 
 
