@@ -2,7 +2,8 @@
 
 Both check a table as ``fit`` does when given the data and the model spec (``--data``,
 ``--model``): the model's channels, the data's dates, geos and scales as ``fit`` prepares
-them. With ``--data`` alone, a channel must be a numeric column of the data.
+them. With ``--data`` alone, a channel must be a numeric column of the data, and lifts are
+held to the target's scale when ``--target`` names its column.
 """
 
 from __future__ import annotations
@@ -21,15 +22,22 @@ _DATA_HELP = "Model data CSV: the tests must match its dates, geos, channels and
 _MODEL_HELP = "Model spec YAML: its channels, and --data prepared as `fit` prepares it."
 _CHANNELS_HELP = "Comma-separated model channels (without --model)."
 _DATE_HELP = "Date column of --data (without --model; the spec names it)."
+_TARGET_HELP = "Target column of --data (without --model): lifts are held to its scale."
 
 
 def _checks(
-    data: Path | None, model: Path | None, channels: str | None, date_column: str
+    data: Path | None,
+    model: Path | None,
+    channels: str | None,
+    date_column: str,
+    target: str | None,
 ) -> dict[str, Any]:
     """The contract's arguments (channels, dates, geos, scales) the options give."""
     names = [c.strip() for c in channels.split(",")] if channels else None
     if model is not None and names is not None:
         raise ValueError("--channels and --model both name the channels; give one of them.")
+    if model is not None and target is not None:
+        raise ValueError("--target and --model both name the target; give one of them.")
     spec = None
     if model is not None:
         from mmmcal.models.spec import ModelSpec
@@ -48,7 +56,11 @@ def _checks(
 
         return dict(model_lift_checks(spec, prepare_data(spec, frame)))
     geo = "geo" if "geo" in frame else None
-    return dict(data_checks(frame, date_column=date_column, channels=names, geo_column=geo))
+    return dict(
+        data_checks(
+            frame, date_column=date_column, channels=names, target_column=target, geo_column=geo
+        )
+    )
 
 
 def ingest(
@@ -71,6 +83,7 @@ def ingest(
     ] = None,
     report: Annotated[Path | None, typer.Option(help="Also write the row report CSV here.")] = None,
     date_column: Annotated[str, typer.Option(help=_DATE_HELP)] = "date",
+    target: Annotated[str | None, typer.Option(help=_TARGET_HELP)] = None,
 ) -> None:
     """Convert experiment results from elsewhere into a validated lift table.
 
@@ -82,7 +95,7 @@ def ingest(
     result = run_ingest(
         file,
         format.value,
-        **_checks(data, model, channels, date_column),
+        **_checks(data, model, channels, date_column, target),
         relative_se=relative_se,
         carryover_periods=carryover_periods,
     )
@@ -101,6 +114,7 @@ def check_lift(
     model: Annotated[Path | None, typer.Option(help=_MODEL_HELP)] = None,
     channels: Annotated[str | None, typer.Option(help=_CHANNELS_HELP)] = None,
     date_column: Annotated[str, typer.Option(help=_DATE_HELP)] = "date",
+    target: Annotated[str | None, typer.Option(help=_TARGET_HELP)] = None,
 ) -> None:
     """Check a lift table against the contract; list every row as accepted or rejected.
 
@@ -108,7 +122,7 @@ def check_lift(
     """
     from mmmcal.lift.table import check_lift_table, read_lift_table
 
-    checks = _checks(data, model, channels, date_column)
+    checks = _checks(data, model, channels, date_column, target)
     check = check_lift_table(read_lift_table(lift), **checks)
     print_row_report(check.report(), str(lift))
     if not check.ok:
