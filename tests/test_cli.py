@@ -460,10 +460,12 @@ def test_check_lift_and_fit_refuse_a_table_without_rows(lift_world, tmp_path):
 def test_check_lift_with_data_checks_channels_against_its_numeric_columns(lift_world, tmp_path):
     good = lift_world["good"]
     rows = [good, {**good, "channel": "radio"}, {**good, "channel": "TV", "date_start": "x"}]
+    rows.append({**good, "channel": "[red]tv"})  # printed as it is, never as markup
     lift = write_lift(tmp_path / "lift.csv", rows)
     result = check(lift_world, lift, "data")
     assert result.exit_code == 1
-    assert "1 accepted, 2 rejected" in result.output
+    assert "1 accepted, 3 rejected" in result.output
+    assert "unknown channel '[red]tv'" in result.output
     assert "unknown channel 'radio'" in result.output
     assert "unknown channel 'TV'" in result.output and "did you mean 'tv'?" in result.output
     date_row = write_lift(tmp_path / "date.csv", [{**good, "channel": "date"}])

@@ -150,9 +150,9 @@ def _lift_problems(r: int, row: pd.Series, values: dict, scales: LiftScales) -> 
     unit = "per period"
     if row.get("aggregation") == "sum":
         periods = _measured_periods(row)
+        if periods is None:  # a window total without its window: n_periods is asked for
+            return []
         unit = f"over the {periods:g} measured periods (aggregation: sum)"
-    if periods is None:
-        return []
     out = []
     dy, sigma = values.get("delta_y"), values.get("sigma")
     if dy is not None and abs(dy) > scale * periods:
