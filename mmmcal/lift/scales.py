@@ -146,13 +146,12 @@ def _lift_problems(r: int, row: pd.Series, values: dict, scales: LiftScales) -> 
     scale, where = scales.target_scale(_geo(row))
     if scale is None or not scale > 0:
         return []
-    periods: float | None = 1.0
-    unit = "per period"
+    periods, unit = 1.0, "per period"
     if row.get("aggregation") == "sum":
-        periods = _measured_periods(row)
-        if periods is None:  # a window total without its window: n_periods is asked for
+        measured = _measured_periods(row)
+        if measured is None:  # a window total without its window: n_periods is asked for
             return []
-        unit = f"over the {periods:g} measured periods (aggregation: sum)"
+        periods, unit = measured, f"over the {measured:g} measured periods (aggregation: sum)"
     out = []
     dy, sigma = values.get("delta_y"), values.get("sigma")
     if dy is not None and abs(dy) > scale * periods:
