@@ -9,6 +9,7 @@ and a field; ingest reports every input row, or raises a ``ValueError`` naming a
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,11 @@ from mmmcal.lift.ingest import ingest
 from mmmcal.lift.problems import LiftTableError
 from mmmcal.lift.table import LiftTable, check_lift_table, validate_lift_table
 
+# pandas' date parsing of garbage warns (dateutil fallback, NaN casts): the values are refused.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Could not infer format:UserWarning"),
+    pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning"),
+]
 CHANNELS = ["tv", "social", "search"]
 GEOS = ["north", "south"]
 DATES = pd.date_range("2024-01-01", periods=30, freq="7D")
