@@ -191,9 +191,15 @@ def test_a_negative_lift_cannot_bound_a_nonnegative_coefficient(world, spec, tv_
 
 
 def test_a_test_without_modelled_response_cannot_bound(world, spec, tv_lift):
-    saturated = tv_lift.assign(x=1e15, delta_x=1e15)  # Hill is flat at 1 out there
+    # A spend change of a billionth of a currency unit (spends ten-fold the data's are refused
+    # by the lift-table contract before any fit).
+    negligible = tv_lift.assign(delta_x=1e-9)
     with pytest.raises(ValueError, match=r"Lift rows \[0\] \(tv\): the spend change gives no"):
-        BoundedMMM(spec, saturated, config=_config()).fit(world.data)
+        BoundedMMM(spec, negligible, config=_config()).fit(world.data)
+    with pytest.raises(
+        LiftTableError, match="more than 10x the largest spend per period of channel 'tv'"
+    ):
+        BoundedMMM(spec, tv_lift.assign(x=1e12), config=_config()).fit(world.data)
 
 
 def test_unknown_channel_is_named(world, spec, tv_lift):

@@ -401,3 +401,152 @@ def test_the_command_line_loads_without_the_modelling_stack():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# --------------------------------------------- check-lift and ingest run fit's lift contract
+@pytest.fixture(scope="module")
+def lift_world(tmp_path_factory):
+    """A small simulated world's data.csv, a model spec, and one good tv lift row."""
+    from mmmcal.world.simulate import simulate
+
+    out = tmp_path_factory.mktemp("lift_world")
+    world = simulate(get_preset("reference").with_updates(n_periods=52), seed=0)
+    world.save(out)
+    (out / "model.yaml").write_text(ModelSpec.for_world(world, yearly_seasonality=None).to_yaml())
+    dates = world.data["date"].dt.strftime("%Y-%m-%d")
+    good = {
+        "channel": "tv",
+        "x": 0.0,
+        "delta_x": float(world.data["tv"].mean()),
+        "delta_y": float(world.data["sales"].max() / 20),
+        "sigma": float(world.data["sales"].max() / 100),
+        "date_start": dates.iloc[10],
+        "date_end": dates.iloc[13],
+        "n_periods": 4,
+    }
+    return {"dir": out, "world": world, "good": good}
+
+
+def write_lift(path, rows):
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return str(path)
+
+
+def check(lift_world, lift, *options):
+    data, model = str(lift_world["dir"] / "data.csv"), str(lift_world["dir"] / "model.yaml")
+    given = {"data": ["--data", data], "model": ["--model", model], "target": ["--target", "sales"]}
+    return runner.invoke(app, ["check-lift", lift, *(a for o in options for a in given[o])])
+
+
+def test_check_lift_and_fit_refuse_a_table_without_rows(lift_world, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("channel,x,delta_x,delta_y,sigma\n")
+    for options in ((), ("data",), ("data", "model")):
+        result = check(lift_world, str(empty), *options)
+        assert result.exit_code == 1, result.output
+        assert "The lift table has no rows; add tests, or drop --lift" in result.output
+        assert "0 accepted" not in result.output
+    w = lift_world["dir"]
+    for engine in ("bayes", "ridge"):
+        result = runner.invoke(
+            app,
+            [
+                "fit",
+                *("--data", str(w / "data.csv"), "--model", str(w / "model.yaml")),
+                *("--lift", str(empty), "--out", str(tmp_path / engine), "--engine", engine),
+            ],
+        )
+        assert result.exit_code == 1 and "The lift table has no rows" in result.output
+        assert not (tmp_path / engine / "fit.json").exists()  # nothing saved, uncalibrated or not
+
+
+def test_check_lift_with_data_checks_channels_against_its_numeric_columns(lift_world, tmp_path):
+    good = lift_world["good"]
+    rows = [good, {**good, "channel": "radio"}, {**good, "channel": "TV", "date_start": "x"}]
+    rows.append({**good, "channel": "[red]tv"})  # printed as it is, never as markup
+    lift = write_lift(tmp_path / "lift.csv", rows)
+    result = check(lift_world, lift, "data")
+    assert result.exit_code == 1
+    assert "1 accepted, 3 rejected" in result.output
+    assert "unknown channel '[red]tv'" in result.output
+    assert "unknown channel 'radio'" in result.output
+    assert "unknown channel 'TV'" in result.output and "did you mean 'tv'?" in result.output
+    date_row = write_lift(tmp_path / "date.csv", [{**good, "channel": "date"}])
+    result = check(lift_world, date_row, "data")
+    assert result.exit_code == 1 and "unknown channel 'date'" in result.output
+    assert check(lift_world, write_lift(tmp_path / "ok.csv", [good]), "data").exit_code == 0
+
+
+def test_check_lift_with_the_model_runs_fits_checks(lift_world, tmp_path):
+    good = lift_world["good"]
+    # demand_proxy is a numeric column of the data but no channel of the model.
+    lift = write_lift(tmp_path / "lift.csv", [good, {**good, "channel": "demand_proxy"}])
+    assert check(lift_world, lift, "data").exit_code == 0
+    result = check(lift_world, lift, "data", "model")
+    assert result.exit_code == 1 and "unknown channel 'demand_proxy'" in result.output
+    wrong = write_lift(tmp_path / "n.csv", [{**good, "n_periods": 6}])
+    result = check(lift_world, wrong, "data", "model")
+    assert result.exit_code == 1
+    assert "n_periods: is 6 but" in result.output and "spans 4 model periods" in result.output
+    # fit refuses the same table before sampling, with the same words.
+    from mmmcal.lift.problems import LiftTableError
+    from mmmcal.models.bayes import CalibratedMMM
+
+    spec = ModelSpec.from_yaml(lift_world["dir"] / "model.yaml")
+    with pytest.raises(LiftTableError, match="is 6 but .* spans 4 model periods"):
+        CalibratedMMM(spec, pd.read_csv(wrong)).build(lift_world["world"].data)
+    both = runner.invoke(app, ["check-lift", lift, "--model", "m.yaml", "--channels", "tv"])
+    assert both.exit_code == 1 and "--channels and --model both name the channels" in both.output
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"delta_y": 1e308}, "delta_y", "is beyond 1e+15"),
+        ({"delta_y": 1e7}, "delta_y", "larger than the whole target"),
+        ({"aggregation": "sum", "delta_y": 1e7}, "delta_y", "over the 4 measured periods"),
+        ({"sigma": 1e8}, "sigma", "more than 10x the target's largest value"),
+        ({"x": 1e9}, "x", "more than 10x the largest spend per period of channel 'tv'"),
+        ({"delta_x": 1e9}, "delta_x", "currency, not cents"),
+    ],
+)
+def test_check_lift_refuses_values_off_the_data_scale(lift_world, tmp_path, change, field, words):
+    lift = write_lift(tmp_path / "lift.csv", [{**lift_world["good"], **change}])
+    for options in (("data", "target"), ("data", "model")):
+        result = check(lift_world, lift, *options)
+        assert result.exit_code == 1, result.output
+        assert f"{field}: " in result.output and words in result.output
+    if field == "delta_y" and "aggregation" not in change and change["delta_y"] < 1e15:
+        assert check(lift_world, lift).exit_code == 0  # without data: magnitude only
+        assert check(lift_world, lift, "data").exit_code == 0  # no target: its scale unknown
+
+
+def test_ingest_with_the_model_refuses_case_changed_channels(lift_world, tmp_path):
+    dates = lift_world["good"]
+    src = tmp_path / "robyn.csv"
+    pd.DataFrame(
+        {
+            "channel": ["TV", "search"],
+            "liftStartDate": [dates["date_start"], dates["date_start"]],
+            "liftEndDate": [dates["date_end"], dates["date_end"]],
+            "liftAbs": [2000.0, 500.0],
+            "spend": [40000.0, 8000.0],
+            "confidence": [0.9, 0.9],
+            "calibration_scope": ["immediate", "immediate"],
+            "liftSE": [200.0, 50.0],
+        }
+    ).to_csv(src, index=False)
+    w = lift_world["dir"]
+    out = tmp_path / "lift.csv"
+    args = ["ingest", str(src), "--format", "robyn", "--out", str(out)]
+    result = runner.invoke(
+        app, [*args, "--data", str(w / "data.csv"), "--model", str(w / "model.yaml")]
+    )
+    assert result.exit_code == 1, result.output
+    assert "1 accepted, 1 rejected" in result.output
+    assert "unknown channel 'TV'" in result.output and "did you mean 'tv'?" in result.output
+    assert pd.read_csv(out)["channel"].tolist() == ["search"]
+    empty = tmp_path / "empty.csv"
+    pd.read_csv(src).iloc[:0].to_csv(empty, index=False)
+    result = runner.invoke(app, ["ingest", str(empty), "--format", "robyn", "--out", str(out)])
+    assert result.exit_code == 1 and "The lift table has no rows" in result.output

@@ -264,3 +264,84 @@ def test_bad_arguments():
         ingest(geolift(), "geolift", relative_se=0.1)
     with pytest.raises(FileNotFoundError):
         ingest(DATA / "missing.csv", "robyn")
+
+
+# ------------------------------------------------- channels, no rows, the data's scales
+def options(fmt):
+    return ROBYN_ARGS if fmt == "robyn" else {}
+
+
+def data_frame(geos=(None,), sales=10_000.0):
+    """Weekly data on DATES (per geo if given), peaks: sales ``sales``, spend 20,000."""
+    wave = (1 + np.arange(len(DATES)) % 4) / 4
+    frames = [
+        pd.DataFrame(
+            {
+                "date": DATES,
+                **({} if geo is None else {"geo": geo}),
+                "sales": sales * wave,
+                **{c: 20_000.0 * wave for c in CHANNELS},
+            }
+        )
+        for geo in geos
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("robyn", "TV"), ("geolift", "Tv"), ("mmmcal", "TV")])
+def test_every_format_matches_channels_exactly_with_a_suggestion(fmt, name):
+    table = pd.read_csv(DATA / f"{fmt}.csv")
+    table.loc[0, "channel"] = name
+    result = ingest(table, fmt, channels=CHANNELS, dates=DATES, **options(fmt))
+    assert list(result.report.status) == ["rejected", "accepted"]
+    assert reasons(result)[0].startswith(f"channel: unknown channel {name!r}")
+    assert "did you mean 'tv'?" in reasons(result)[0]
+
+
+@pytest.mark.parametrize("fmt", INGEST_FORMATS)
+def test_a_file_without_rows_is_an_error(fmt, tmp_path):
+    path = tmp_path / f"{fmt}.csv"
+    pd.read_csv(DATA / f"{fmt}.csv").iloc[:0].to_csv(path, index=False)
+    with pytest.raises(LiftTableError, match="The lift table has no rows"):
+        ingest(path, fmt, **options(fmt))
+
+
+def test_rows_that_all_fail_to_convert_are_each_reported():
+    result = ingest(robyn().assign(channel="radio"), "robyn", channels=CHANNELS, **ROBYN_ARGS)
+    assert list(result.report.status) == ["rejected", "rejected"]
+    assert len(result.table) == 0 and "channel" in result.table.columns
+
+
+def test_robyn_rows_are_held_to_the_data_scale():
+    from mmmcal.lift.data_checks import data_checks
+
+    checks = data_checks(data_frame(), target_column="sales")
+    assert ingest(robyn(), "robyn", **checks, **ROBYN_ARGS).ok  # 12,000 over 4 weeks: fine
+    table = robyn()
+    table.loc[0, "liftAbs"] = 1e9  # Robyn's liftAbs is a window total: 4 x 10,000 at most
+    table.loc[1, "spend"] = 1e10
+    got = reasons(ingest(table, "robyn", **checks, **ROBYN_ARGS))
+    assert got[0].startswith("liftAbs: 1000000000.0 over the 4 measured periods")
+    assert (
+        "larger than the whole target" in got[0] and "(as `delta_y` of the converted row)" in got[0]
+    )
+    assert got[1].startswith(
+        "spend: 2500000000.0 (x + delta_x = 2500000000.0) per period is more than 10x"
+    )
+
+
+def test_geolift_rows_are_held_to_their_geo_scale():
+    from mmmcal.lift.data_checks import data_checks
+
+    data = data_frame(geos=("north", "south"), sales=500.0)
+    checks = data_checks(data, target_column="sales", geo_column="geo")
+    got = reasons(ingest(geolift(), "geolift", **checks))
+    # The tv row's 1,000 per period is twice north's largest sales; search's 50 is fine.
+    assert got[0].startswith("lift: 1000.0 per period is larger than the whole target")
+    assert "in geo 'north' is 500" in got[0] and got[1] == ""
+    checks = data_checks(
+        data_frame(geos=("north", "south")), target_column="sales", geo_column="geo"
+    )
+    assert ingest(geolift(), "geolift", **checks).ok
+    got = reasons(ingest(geolift().assign(geo=["north", "west"]), "geolift", **checks))
+    assert got[1].startswith("geo: unknown geo 'west'")

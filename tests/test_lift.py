@@ -196,16 +196,180 @@ def test_stages_do_not_check_a_validated_table_twice(small_world, monkeypatch):
     from mmmcal.experiments.conversion_lift import LiftTestDesign, lift_tests
     from mmmcal.lift import table as table_module
     from mmmcal.models.bayes import CalibratedMMM
+    from mmmcal.models.data import prepare_data
+    from mmmcal.models.lift_data import validate_model_lift
     from mmmcal.models.spec import ModelSpec
 
+    spec = ModelSpec.for_world(small_world, yearly_seasonality=None)
     lift = lift_tests(small_world, [LiftTestDesign(channel="tv", n_periods=4, switch_on=True)])
+    # Checked against the data's scales, as fit checks it: fit does not check it again.
+    checked = validate_model_lift(lift, spec, prepare_data(spec, small_world.data))
+    assert checked.checked_against.scales is not None
     calls = []
     real = table_module.check_lift_table
     monkeypatch.setattr(
         table_module, "check_lift_table", lambda *a, **k: calls.append(1) or real(*a, **k)
     )
-    spec = ModelSpec.for_world(small_world, yearly_seasonality=None)
-    fit = CalibratedMMM(spec, lift).build(small_world.data)
+    fit = CalibratedMMM(spec, checked).build(small_world.data)
     assert fit.lift_counts_ == {"window": 1, "steady_state": 0} and calls == []
-    CalibratedMMM(spec, pd.DataFrame(lift)).build(small_world.data)  # a plain frame: checked once
+    # The experiment's table was checked without the scales: checked once more, then not.
+    CalibratedMMM(spec, lift).build(small_world.data)
     assert calls == [1]
+    CalibratedMMM(spec, pd.DataFrame(lift)).build(small_world.data)  # a plain frame: checked once
+    assert calls == [1, 1]
+
+
+# ---------------------------------------------------------------- no rows, channels, scales
+def national_data(sales=1000.0, tv=5000.0, social=2000.0):
+    """A national data frame on DATES: the largest value of each column is the one given."""
+    wave = (1 + pd.Series(range(len(DATES))) % 4) / 4  # 0.25 .. 1.0
+    return pd.DataFrame(
+        {
+            "date": DATES,
+            "sales": sales * wave,
+            "tv": tv * wave,
+            "social": social * wave,
+            "search": 800.0 * wave,
+        }
+    )
+
+
+def scales_of(data, **kw):
+    from mmmcal.lift.scales import LiftScales
+
+    return LiftScales.from_data(data, CHANNELS, date_column="date", target_column="sales", **kw)
+
+
+def test_a_table_without_rows_is_an_error_everywhere():
+    empty = good_table().iloc[:0]
+    for call in (
+        lambda: validate_lift_table(empty),
+        lambda: validate_lift_table(empty, CHANNELS, dates=DATES),
+        lambda: check_lift_table(empty, CHANNELS),
+    ):
+        with pytest.raises(LiftTableError) as info:
+            call()
+        assert "The lift table has no rows; add tests, or drop --lift" in str(info.value)
+        assert [(p.row, p.field) for p in info.value.problems] == [(-1, "rows")]
+
+
+def test_models_refuse_an_empty_table_before_fitting(small_world):
+    from mmmcal.models.bayes import CalibratedMMM
+    from mmmcal.models.ridge import RidgeConfig, RidgeMMM
+    from mmmcal.models.spec import ModelSpec
+
+    spec = ModelSpec.for_world(small_world, yearly_seasonality=None)
+    empty = pd.DataFrame(columns=["channel", "x", "delta_x", "delta_y", "sigma"])
+    with pytest.raises(LiftTableError, match="has no rows"):
+        CalibratedMMM(spec, empty).build(small_world.data)
+    with pytest.raises(LiftTableError, match="has no rows"):
+        RidgeMMM(spec, empty, config=RidgeConfig(budget=10, n_bootstrap=10)).fit(small_world.data)
+    assert CalibratedMMM(spec, None).build(small_world.data).lift_counts_["window"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [("TV", "'tv'"), (" tv", "'tv'"), ("Social", "'social'"), ("serach", "'search'")],
+)
+def test_channels_match_exactly_with_a_suggestion(name, suggestion):
+    table = good_table()
+    table.loc[0, "channel"] = name
+    err = rejected(table)
+    assert f"row 0, field `channel`: unknown channel {name!r}" in str(err)
+    assert f"did you mean {suggestion}?" in str(err)
+
+
+def test_an_unlike_channel_gets_no_suggestion():
+    table = good_table()
+    table.loc[0, "channel"] = "radio"
+    assert "did you mean" not in str(rejected(table))
+
+
+@pytest.mark.parametrize("field", ["x", "delta_x", "delta_y", "sigma"])
+def test_overflowing_numbers_refused_without_data(field):
+    table = good_table()
+    table[field] = table[field].astype(float)
+    table.loc[0, field] = 1e308
+    with pytest.raises(LiftTableError) as info:
+        validate_lift_table(table)  # no channels, dates or data: magnitude only
+    assert f"row 0, field `{field}`: 1e+308 is beyond 1e+15" in str(info.value)
+    assert "units mistake" in str(info.value)
+    table.loc[0, field] = float("inf")
+    with pytest.raises(LiftTableError, match=f"field `{field}`: must be a finite number, got inf"):
+        validate_lift_table(table)
+
+
+def test_lifts_on_the_data_scale_pass_and_beyond_it_are_refused():
+    scales = scales_of(national_data())
+    assert len(validate_lift_table(good_table(), CHANNELS, dates=DATES, scales=scales)) == 2
+    table = good_table()
+    table.loc[0, "delta_y"] = 1500.0  # sales peak at 1000 per period
+    err = rejected(table, scales=scales)
+    assert "row 0, field `delta_y`: 1500.0 per period is larger than the whole target" in str(err)
+    assert "1,000" in str(err) and "window total given as per period" in str(err)
+    # The same number as a window total over 8 measured periods is 187.5 per period.
+    summed = table.assign(aggregation=["sum", "mean"])
+    assert len(validate_lift_table(summed, CHANNELS, dates=DATES, scales=scales)) == 2
+    summed.loc[0, "delta_y"] = 8001.0
+    assert "over the 8 measured periods (aggregation: sum)" in str(rejected(summed, scales=scales))
+
+
+def test_sigma_and_spend_beyond_ten_times_the_data_scale_are_refused():
+    scales = scales_of(national_data())
+    table = good_table()
+    table.loc[0, "sigma"] = 10_001.0
+    assert "field `sigma`: 10001.0 per period is more than 10x" in str(
+        rejected(table, scales=scales)
+    )
+    table = good_table()
+    table.loc[1, "x"] = 30_000.0  # social peaks at 2,000 per period
+    err = rejected(table, scales=scales)
+    assert "row 1, field `x`: 30000.0 per period is more than 10x" in str(err)
+    assert "the largest spend per period of channel 'social' in the data (2,000)" in str(err)
+    assert "currency, not cents" in str(err)
+    table = good_table()
+    table.loc[0, "delta_x"] = 60_000.0  # tv peaks at 5,000 per period
+    err = rejected(table, scales=scales)
+    assert "row 0, field `delta_x`: 60000.0 (x + delta_x = 60000.0) per period" in str(err)
+
+
+def test_geo_rows_are_held_to_their_geo_scale():
+    north = national_data(sales=1000.0, tv=5000.0).assign(geo="north")
+    south = national_data(sales=100.0, tv=500.0).assign(geo="south")
+    data = pd.concat([north, south], ignore_index=True)
+    scales = scales_of(data, geo_column="geo")
+    table = good_table().assign(geo=["south", "north"], delta_y=[150.0, 12.0])
+    err = rejected(table, geos=["north", "south"], scales=scales)
+    assert "row 0, field `delta_y`" in str(err) and "in geo 'south' is 100" in str(err)
+    national = table.assign(geo=["national", "north"])  # national: the total, 1,100
+    assert len(validate_lift_table(national, CHANNELS, dates=DATES, scales=scales)) == 2
+
+
+def test_a_table_checked_with_scales_is_not_checked_again_and_one_without_is(monkeypatch):
+    from mmmcal.lift import table as table_module
+
+    scales = scales_of(national_data())
+    plain = validate_lift_table(good_table(), CHANNELS, dates=DATES)
+    scaled = validate_lift_table(good_table(), CHANNELS, dates=DATES, scales=scales)
+    assert plain.checked_against.scales is None and scaled.checked_against.scales == scales
+    calls = []
+    real = table_module.check_lift_table
+    monkeypatch.setattr(
+        table_module, "check_lift_table", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    assert validate_lift_table(scaled, CHANNELS, dates=DATES, scales=scales) is scaled
+    assert validate_lift_table(scaled, CHANNELS, dates=DATES) is scaled  # fewer checks
+    assert calls == []
+    again = validate_lift_table(plain, CHANNELS, dates=DATES, scales=scales)
+    assert calls == [1] and again.checked_against.scales == scales
+    other = scales_of(national_data(sales=10.0))  # another data set's scale
+    with pytest.raises(LiftTableError, match="larger than the whole target"):
+        validate_lift_table(scaled, CHANNELS, dates=DATES, scales=other)
+
+
+def test_every_rejection_quotes_the_value_as_given():
+    table = good_table().astype({"x": object})
+    table.loc[0, "x"] = "1,000"
+    table.loc[1, "channel"] = "[red]tv"
+    err = rejected(table)
+    assert "got '1,000'" in str(err) and "unknown channel '[red]tv'" in str(err)

@@ -2,11 +2,13 @@
 
 :func:`check_row` checks one row's values; :func:`check_dates` the test windows against the
 modelled dates (and ``n_periods`` against them); :func:`check_duplicates` repeated tests and
-overlapping windows on one channel and geo.
+overlapping windows on one channel and geo; :func:`unknown_channel` the message for a
+channel the model lacks, with the likely one it meant.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 
 import numpy as np
@@ -14,9 +16,17 @@ import pandas as pd
 
 from mmmcal.lift.problems import LiftProblem
 
-__all__ = ["AGGREGATIONS", "check_dates", "check_duplicates", "check_row"]
+__all__ = [
+    "AGGREGATIONS",
+    "MAX_MAGNITUDE",
+    "check_dates",
+    "check_duplicates",
+    "check_row",
+    "unknown_channel",
+]
 
 AGGREGATIONS = ("mean", "sum")
+MAX_MAGNITUDE = 1e15  # larger numbers are an overflow or a units mistake, whatever the data
 _NUMERIC = (
     "x",
     "delta_x",
@@ -30,6 +40,15 @@ _NUMERIC = (
 _OPTIONAL_NUMERIC = ("true_delta_y", "n_periods", "measured_from", "measured_to")
 
 
+def _blank(value: object) -> bool:
+    """Whether a cell is empty: None, NaN (pandas' empty cell) or whitespace."""
+    return (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or (isinstance(value, str) and not value.strip())
+    )
+
+
 def _as_number(value: object) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -38,6 +57,23 @@ def _as_number(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return out
+
+
+def unknown_channel(name: str, channels: list[str]) -> str | None:
+    """Why ``name`` is not one of ``channels`` (matched exactly), with a suggestion; None if it is.
+
+    The suggestion is the channel equal to ``name`` up to case and surrounding spaces, else
+    the closest spelling (:func:`difflib.get_close_matches`).
+    """
+    if name in channels:
+        return None
+    folded = {str(c).strip().casefold(): str(c) for c in channels}
+    close = folded.get(name.strip().casefold())
+    if close is None:
+        matches = difflib.get_close_matches(name.strip().casefold(), list(folded), n=1)
+        close = folded[matches[0]] if matches else None
+    hint = "" if close is None else f": did you mean {close!r}?"
+    return f"unknown channel {name!r}; the model's channels are {list(channels)}{hint}"
 
 
 def check_row(i: int, row: pd.Series, channels, geos) -> list[LiftProblem]:
@@ -50,8 +86,8 @@ def check_row(i: int, row: pd.Series, channels, geos) -> list[LiftProblem]:
     channel = row["channel"]
     if not isinstance(channel, str) or not channel:
         bad("channel", f"must be a channel name, got {channel!r}")
-    elif channels is not None and channel not in channels:
-        bad("channel", f"unknown channel {channel!r}; the model's channels are {list(channels)}")
+    elif channels is not None and (unknown := unknown_channel(channel, list(channels))):
+        bad("channel", unknown)
 
     num: dict[str, float | None] = {}
     for field in _NUMERIC:
@@ -65,6 +101,13 @@ def check_row(i: int, row: pd.Series, channels, geos) -> list[LiftProblem]:
         value = _as_number(raw)
         if value is None or not math.isfinite(value):
             bad(field, f"must be a finite number, got {raw!r}")
+        elif abs(value) > MAX_MAGNITUDE:
+            bad(
+                field,
+                f"{raw!r} is beyond {MAX_MAGNITUDE:g} in magnitude: an overflow or a units "
+                "mistake (totals for per period, cents for currency)",
+            )
+            value = None
         num[field] = value
 
     x, dx, dy, sigma = (num.get(k) for k in ("x", "delta_x", "delta_y", "sigma"))
@@ -99,9 +142,9 @@ def check_row(i: int, row: pd.Series, channels, geos) -> list[LiftProblem]:
     if first is not None and n is not None and math.isfinite(first) and first > n and last is None:
         bad("measured_to", f"is needed: measured_from {first:g} lies after the {n:g}-period test")
 
-    if "aggregation" in row.index and isinstance(row["aggregation"], str):
-        if row["aggregation"] not in AGGREGATIONS:
-            bad("aggregation", f"must be one of {list(AGGREGATIONS)}, got {row['aggregation']!r}")
+    aggregation = row["aggregation"] if "aggregation" in row.index else None
+    if not _blank(aggregation) and aggregation not in AGGREGATIONS:
+        bad("aggregation", f"must be one of {list(AGGREGATIONS)}, got {aggregation!r}")
     if "geo" in row.index and geos is not None:
         if row["geo"] not in geos and row["geo"] != "national":
             bad(

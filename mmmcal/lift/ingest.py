@@ -7,7 +7,7 @@ contract (:func:`mmmcal.lift.check_lift_table`), whose problems are mapped back 
 rows and fields. A test window's length ``n`` is the number of modelled periods from its
 start to its end date inclusive, counted on ``dates`` when given (windows outside them are
 rejected), else ``(end - start).days // period_days + 1``. Robyn and geo-lift dates must
-be ISO (2024-03-04).
+be ISO (2024-03-04). A file without rows is an error, as for any lift table.
 
 The formats and how each converts are in :mod:`mmmcal.lift.formats`.
 """
@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -26,7 +27,8 @@ from mmmcal.files import read_csv_file
 from mmmcal.lift.formats import COLUMN_HINTS, CONVERTERS, INPUT_FIELDS, REQUIRED
 from mmmcal.lift.ingest_rows import InputRow, RowContext
 from mmmcal.lift.problems import LiftProblem, LiftTableError, row_report
-from mmmcal.lift.table import LIFT_REQUIRED_COLUMNS, check_lift_table
+from mmmcal.lift.scales import LiftScales
+from mmmcal.lift.table import LIFT_REQUIRED_COLUMNS, NO_ROWS, check_lift_table
 
 __all__ = ["INGEST_FORMATS", "INGEST_FORMAT_ALIASES", "IngestResult", "ingest", "ingest_or_raise"]
 
@@ -116,6 +118,8 @@ def ingest(
     *,
     channels: Iterable[str] | None = None,
     dates: Iterable | None = None,
+    geos: Iterable[str] | None = None,
+    scales: LiftScales | None = None,
     period_days: int = 7,
     relative_se: float | None = None,
     carryover_periods: int | None = None,
@@ -132,6 +136,11 @@ def ingest(
         The model's channels; rows on other channels are rejected.
     dates
         The modelled dates: test windows are counted on them and must lie within them.
+    geos
+        The modelled geos: rows on other geos are rejected.
+    scales
+        The data's largest target and spend per period: converted rows off that scale are
+        rejected (:mod:`mmmcal.lift.scales`).
     period_days
         Days per modelled period, to count windows when ``dates`` is not given.
     relative_se
@@ -148,7 +157,7 @@ def ingest(
     Raises
     ------
     LiftTableError
-        If a required column is missing (no row can be read).
+        If a required column is missing (no row can be read) or the file has no rows.
     """
     fmt = INGEST_FORMAT_ALIASES.get(format, format)
     if fmt not in INGEST_FORMATS:
@@ -162,11 +171,16 @@ def ingest(
         if isinstance(source, pd.DataFrame)
         else read_csv_file(source, f"{fmt} results file")
     )
+    contract: dict[str, Any] = {
+        "dates": ctx.dates,
+        "geos": None if geos is None else list(geos),
+        "scales": scales,
+    }
     if fmt == "mmmcal":
-        check = check_lift_table(df, ctx.channels, dates=ctx.dates)
+        check = check_lift_table(df, ctx.channels, **contract)
         problems, accepted = check.problems, check.accepted
     else:
-        problems, accepted = _convert(df, fmt, ctx)
+        problems, accepted = _convert(df, fmt, ctx, contract)
     problems = sorted(problems, key=lambda p: p.row)
     return IngestResult(
         table=accepted.drop(columns="row").reset_index(drop=True),
@@ -175,9 +189,14 @@ def ingest(
     )
 
 
-def _convert(df: pd.DataFrame, fmt: str, ctx: RowContext):
-    """Problems (by input row) and the accepted converted rows of a ``fmt`` file."""
+def _convert(df: pd.DataFrame, fmt: str, ctx: RowContext, contract: dict[str, Any]):
+    """Problems (by input row) and the accepted converted rows of a ``fmt`` file.
+
+    ``contract``: the lift-table checks' ``dates``, ``geos`` and ``scales``.
+    """
     _require(df, fmt)
+    if len(df) == 0:
+        raise LiftTableError([NO_ROWS])
     problems, rows, origin = [], [], []
     for i, values in enumerate(df.to_dict("records")):
         row = InputRow(i, values)
@@ -186,8 +205,9 @@ def _convert(df: pd.DataFrame, fmt: str, ctx: RowContext):
         if converted is not None:
             rows.append(converted)
             origin.append(i)
-    table = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(LIFT_REQUIRED_COLUMNS))
-    check = check_lift_table(table, ctx.channels, dates=ctx.dates)
+    if not rows:  # every row failed to convert: nothing for the contract to check
+        return problems, pd.DataFrame(columns=["row", *LIFT_REQUIRED_COLUMNS])
+    check = check_lift_table(pd.DataFrame(rows), ctx.channels, **contract)
     problems += [_to_input(p, origin, INPUT_FIELDS[fmt]) for p in check.problems]
     return problems, check.accepted
 
@@ -205,6 +225,8 @@ def ingest_or_raise(
     *,
     channels: Iterable[str] | None = None,
     dates: Iterable | None = None,
+    geos: Iterable[str] | None = None,
+    scales: LiftScales | None = None,
     period_days: int = 7,
     relative_se: float | None = None,
     carryover_periods: int | None = None,
@@ -219,6 +241,8 @@ def ingest_or_raise(
         format,
         channels=channels,
         dates=dates,
+        geos=geos,
+        scales=scales,
         period_days=period_days,
         relative_se=relative_se,
         carryover_periods=carryover_periods,

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from mmmcal.lift.checks import unknown_channel
 from mmmcal.lift.problems import LiftProblem
 
 __all__ = ["InputRow", "RowContext", "blank"]
@@ -77,8 +78,8 @@ class InputRow:
         raw = self.values["channel"]
         if not isinstance(raw, str) or not raw.strip():
             self.bad("channel", f"must be a channel name, got {raw!r}")
-        elif channels is not None and raw not in channels:
-            self.bad("channel", f"unknown channel {raw!r}; the model's channels are {channels}")
+        elif channels is not None and (unknown := unknown_channel(raw, channels)):
+            self.bad("channel", unknown)
         else:
             return raw
         return None

@@ -11,13 +11,15 @@ __all__ = ["LiftProblem", "LiftTableError", "row_report"]
 
 @dataclass(frozen=True)
 class LiftProblem:
-    """One reason a row was rejected."""
+    """One reason a row was rejected; ``row`` -1 is the whole table (a missing column, no rows)."""
 
     row: int
     field: str
     message: str
 
     def __str__(self) -> str:
+        if self.row < 0:
+            return f"the table, field `{self.field}`: {self.message}"
         return f"row {self.row}, field `{self.field}`: {self.message}"
 
 

@@ -21,6 +21,11 @@ Two rows on one channel and geo whose ``date_start``..``date_end`` windows overl
 one test counted twice or two tests that interfere: the later row is rejected, unless both
 share one window and measure different periods (``measured_from``/``measured_to``).
 
+A table without rows is an error (calibrating with it would silently fit an uncalibrated
+model): pass None for no lift tests. Channels are matched exactly (a near miss is suggested).
+Numbers beyond ``1e15`` in magnitude are refused; given the data's :class:`LiftScales`, so
+are lifts, sigmas and spends the data's scale rules out (:mod:`mmmcal.lift.scales`).
+
 Every input row is accepted or rejected with a reason (:func:`check_lift_table`);
 :func:`validate_lift_table` returns a :class:`LiftTable`, or raises :class:`LiftTableError`
 naming every bad row and field.
@@ -38,13 +43,16 @@ import pandas as pd
 from mmmcal.files import read_csv_file
 from mmmcal.lift.checks import check_dates, check_duplicates, check_row
 from mmmcal.lift.problems import LiftProblem, LiftTableError, row_report
+from mmmcal.lift.scales import LiftScales, check_scales
 
 __all__ = [
     "LIFT_OPTIONAL_COLUMNS",
     "LIFT_REQUIRED_COLUMNS",
     "LiftCheck",
     "LiftContext",
+    "LiftScales",
     "LiftTable",
+    "NO_ROWS",
     "check_lift_table",
     "read_lift_table",
     "validate_lift_table",
@@ -62,6 +70,11 @@ LIFT_OPTIONAL_COLUMNS = (
     "test_id",
     "source",
     "true_delta_y",
+)
+NO_ROWS = LiftProblem(
+    -1,
+    "rows",
+    "The lift table has no rows; add tests, or drop --lift for an uncalibrated fit",
 )
 
 
@@ -85,14 +98,18 @@ class LiftCheck:
 
 @dataclass(frozen=True)
 class LiftContext:
-    """What a lift table was checked against: channels, modelled dates and geos (None: not)."""
+    """What a lift table was checked against: channels, modelled dates, geos, the data's scales.
+
+    None: not checked against it.
+    """
 
     channels: frozenset[str] | None
     dates: tuple[int, ...] | None  # sorted unique dates, as nanoseconds since the epoch
     geos: frozenset[str] | None
+    scales: LiftScales | None = None
 
     @classmethod
-    def of(cls, channels=None, dates=None, geos=None) -> LiftContext:
+    def of(cls, channels=None, dates=None, geos=None, scales=None) -> LiftContext:
         stamps = None
         if dates is not None:
             stamps = tuple(
@@ -102,6 +119,7 @@ class LiftContext:
             channels=None if channels is None else frozenset(channels),
             dates=stamps,
             geos=None if geos is None else frozenset(str(g) for g in geos),
+            scales=scales,
         )
 
     def covers(self, other: LiftContext) -> bool:
@@ -112,6 +130,7 @@ class LiftContext:
                 (self.channels, other.channels),
                 (self.dates, other.dates),
                 (self.geos, other.geos),
+                (self.scales, other.scales),
             )
         )
 
@@ -146,6 +165,7 @@ def check_lift_table(
     *,
     dates: Iterable | None = None,
     geos: Iterable[str] | None = None,
+    scales: LiftScales | None = None,
 ) -> LiftCheck:
     """Check every row of a lift table against the contract.
 
@@ -159,6 +179,13 @@ def check_lift_table(
         The modelled dates; test windows outside them are rejected.
     geos
         The modelled geos, for tables with a ``geo`` column.
+    scales
+        The data's largest target and spend per period: rows off that scale are rejected.
+
+    Raises
+    ------
+    LiftTableError
+        If a required column is missing or the table has no rows (nothing to check).
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"A lift table must be a pandas DataFrame, got {type(df).__name__}.")
@@ -175,6 +202,8 @@ def check_lift_table(
                 for c in missing
             ]
         )
+    if len(df) == 0:
+        raise LiftTableError([NO_ROWS])
     table = df.reset_index(drop=True)
     channels = None if channels is None else list(channels)
     geos = None if geos is None else list(geos)
@@ -182,6 +211,8 @@ def check_lift_table(
     problems = [p for i, row in table.iterrows() for p in check_row(int(i), row, channels, geos)]
     problems += check_dates(table, date_index)
     problems += check_duplicates(table)
+    if scales is not None:
+        problems += check_scales(table, scales, {(p.row, p.field) for p in problems})
     bad_rows = sorted({p.row for p in problems})
     with_row = table.assign(row=np.arange(len(table)))
     rejected = with_row.iloc[bad_rows].copy()
@@ -200,16 +231,18 @@ def validate_lift_table(
     *,
     dates: Iterable | None = None,
     geos: Iterable[str] | None = None,
+    scales: LiftScales | None = None,
 ) -> LiftTable:
     """``df`` as a :class:`LiftTable`, or raise :class:`LiftTableError` naming every bad row.
 
-    A ``LiftTable`` already checked against these ``channels``, ``dates`` and ``geos`` (or a
-    superset of the checks asked for) is returned as it is.
+    A ``LiftTable`` already checked against these ``channels``, ``dates``, ``geos`` and
+    ``scales`` (or a superset of the checks asked for) is returned as it is; one checked
+    without the scales asked for is checked again.
     """
-    context = LiftContext.of(channels, dates, geos)
+    context = LiftContext.of(channels, dates, geos, scales)
     if isinstance(df, LiftTable) and df.checked_against.covers(context):
         return df
-    check = check_lift_table(df, channels, dates=dates, geos=geos)
+    check = check_lift_table(df, channels, dates=dates, geos=geos, scales=scales)
     if not check.ok:
         raise LiftTableError(check.problems, check.rejected)
     table = LiftTable(check.accepted.drop(columns="row").reset_index(drop=True))

@@ -22,12 +22,13 @@ import pandas as pd
 import pymc_marketing
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mmmcal.lift.table import LiftTable, validate_lift_table
+from mmmcal.lift.table import LiftTable
 from mmmcal.lift.windows import LikelihoodChoice
 from mmmcal.models.builder import build_mmm, load_mmm
 from mmmcal.models.data import ModelData, prepare_data
 from mmmcal.models.fit_dir import read_fit_dir, write_fit_dir
 from mmmcal.models.learned_state import check_fitted, forget_learned_state
+from mmmcal.models.lift_data import validate_model_lift
 from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS, add_lift_likelihood
 from mmmcal.models.prior_check import check_priors, model_coords
 from mmmcal.models.spec import ModelSpec
@@ -208,7 +209,7 @@ class CalibratedMMM:
         name: str = "model",
     ):
         self.spec = spec
-        self.lift = None if lift is None or len(lift) == 0 else lift
+        self.lift = lift  # an empty table is refused by the contract, in build
         self.likelihood = likelihood
         self.lift_dist = lift_dist
         self.sampler = sampler or SamplerConfig()
@@ -245,13 +246,13 @@ class CalibratedMMM:
         return self
 
     def _checked_lift(self, data: ModelData) -> LiftTable | None:
-        """The lift table checked against ``data``; ``LiftTableError`` names rows it can't take."""
+        """The lift table checked against ``data`` as ``check-lift --model`` checks it.
+
+        ``LiftTableError`` names the rows it can't take (none: an empty table).
+        """
         if self.lift is None:
             return None
-        X = data.X
-        geos = X["geo"].unique() if self.spec.geo_column else None
-        dates = pd.DatetimeIndex(X[self.spec.date_column].unique())
-        return validate_lift_table(self.lift, self.spec.channel_columns, dates=dates, geos=geos)
+        return validate_model_lift(self.lift, self.spec, data)
 
     def structure_key(self) -> str:
         """What identifies the built model apart from its data: equal keys compile alike.

@@ -32,6 +32,7 @@ from mmmcal.lift.table import validate_lift_table
 from mmmcal.models.data import ModelData, prepare_data
 from mmmcal.models.fit_dir import read_fit_dir, write_fit_dir
 from mmmcal.models.learned_state import check_fitted, forget_learned_state
+from mmmcal.models.lift_data import validate_model_lift
 from mmmcal.models.ridge_features import (
     RIDGE_ADSTOCKS,
     MediaFeatures,
@@ -123,7 +124,7 @@ class RidgeMMM:
         name: str = "model",
     ):
         self.spec = spec
-        self.lift = None if lift is None or len(lift) == 0 else lift
+        self.lift = lift  # an empty table is refused by the contract, in fit
         self.config = config or RidgeConfig()
         self.name = name
 
@@ -166,7 +167,7 @@ class RidgeMMM:
         if self.lift is None:
             return None
         dates = data.X[self.spec.date_column]
-        table = validate_lift_table(self.lift, self.channels, dates=dates)
+        table = validate_model_lift(self.lift, self.spec, data)
         if "geo" in table:
             geo = table["geo"]
             bad = np.flatnonzero((geo.notna() & (geo != "national")).to_numpy())
