@@ -373,3 +373,34 @@ def test_every_rejection_quotes_the_value_as_given():
     table.loc[1, "channel"] = "[red]tv"
     err = rejected(table)
     assert "got '1,000'" in str(err) and "unknown channel '[red]tv'" in str(err)
+
+
+def _windowed(starts, ends):
+    n = len(starts)
+    return pd.DataFrame(
+        {
+            "channel": ["tv"] * n,
+            "x": [100.0 + i for i in range(n)],
+            "delta_x": [50.0] * n,
+            "delta_y": [10.0] * n,
+            "sigma": [2.0] * n,
+            "date_start": starts,
+            "date_end": ends,
+        }
+    )
+
+
+def test_day_first_window_dates_are_read_one_way_and_written_as_iso():
+    table = validate_lift_table(
+        _windowed(["13/04/2024", "05/06/2024"], ["20/04/2024", "12/06/2024"])
+    )
+    assert table["date_start"].tolist() == ["2024-04-13", "2024-06-05"]  # 5 June, not 6 May
+    assert table["date_end"].tolist() == ["2024-04-20", "2024-06-12"]
+
+
+def test_ambiguous_window_dates_are_refused_with_the_fix_and_garbage_is_named():
+    check = check_lift_table(_windowed(["03/04/2024", "bad"], ["10/04/2024", None]))
+    reasons = check.report().reason.tolist()
+    assert "read as either 3 April or 4 March" in reasons[0] and "YYYY-MM-DD" in reasons[0]
+    assert reasons[1] == "date_start: must be a date like 2024-03-04, got 'bad'"
+    assert check.accepted.empty

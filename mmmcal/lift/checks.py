@@ -14,12 +14,14 @@ import math
 import numpy as np
 import pandas as pd
 
+from mmmcal.dates import read_dates
 from mmmcal.lift.problems import LiftProblem
 
 __all__ = [
     "AGGREGATIONS",
     "MAX_MAGNITUDE",
     "check_dates",
+    "read_window_dates",
     "check_duplicates",
     "check_row",
     "unknown_channel",
@@ -154,22 +156,50 @@ def check_row(i: int, row: pd.Series, channels, geos) -> list[LiftProblem]:
     return problems
 
 
+def read_window_dates(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[LiftProblem]]:
+    """``df``'s ``date_start``/``date_end`` read as dates: (read, given, problems).
+
+    Each column is read with one format (:func:`mmmcal.dates.read_dates`: ISO, or one
+    day-month order the column's values decide; dates that read both ways are refused).
+    ``read`` holds the dates (``NaT`` for blank cells and cells that are not dates),
+    ``given`` the table as given except day-month dates, rewritten as YYYY-MM-DD so no
+    later reader can take them the other way round; ``problems`` names the cells.
+    """
+    out, given = df.copy(), df.copy()
+    problems: list[LiftProblem] = []
+    for col in ("date_start", "date_end"):
+        if col not in df:
+            continue
+        filled = np.flatnonzero(~df[col].map(_blank).to_numpy(dtype=bool))
+        parsed = read_dates(df[col].iloc[filled], col)
+        values = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+        values.iloc[filled] = parsed.values.as_unit("ns")
+        for r in np.flatnonzero(parsed.values.isna()):  # every filled cell read as no date
+            i, raw = int(filled[r]), df[col].iloc[int(filled[r])]
+            alone = pd.notna(pd.to_datetime(str(raw), errors="coerce"))  # a date, not this column's
+            message = (
+                str(parsed.problem).rstrip(".")
+                if alone
+                else f"must be a date like 2024-03-04, got {raw!r}"
+            )
+            problems.append(LiftProblem(i, col, message))
+        out[col] = values
+        if parsed.order is not None:
+            iso = values.dt.strftime("%Y-%m-%d")
+            given[col] = df[col].astype(object).where(values.isna(), iso)
+    return out, given, problems
+
+
 def check_dates(df: pd.DataFrame, dates: pd.DatetimeIndex | None) -> list[LiftProblem]:
-    """Dates that do not parse, windows that end before they start or lie outside ``dates``."""
+    """Windows that end before they start or lie outside ``dates``.
+
+    ``df``'s date columns are dates already (:func:`read_window_dates`).
+    """
     problems: list[LiftProblem] = []
     has_start, has_end = "date_start" in df, "date_end" in df
     if not (has_start or has_end):
         return problems
-    parsed = {}
-    for col in ("date_start", "date_end"):
-        if col in df:
-            values = pd.to_datetime(df[col], errors="coerce")
-            for i, (raw, v) in enumerate(zip(df[col], values, strict=True)):
-                if pd.isna(v) and not pd.isna(raw):
-                    problems.append(
-                        LiftProblem(i, col, f"must be a date like 2024-03-04, got {raw!r}")
-                    )
-            parsed[col] = values
+    parsed = {col: pd.to_datetime(df[col]) for col in ("date_start", "date_end") if col in df}
     if has_start and has_end:
         for i, (s, e) in enumerate(zip(parsed["date_start"], parsed["date_end"], strict=True)):
             if pd.notna(s) and pd.notna(e) and e < s:
@@ -215,8 +245,11 @@ def _check_window_length(df: pd.DataFrame, parsed: dict, dates: pd.DatetimeIndex
     return problems
 
 
-def check_duplicates(df: pd.DataFrame) -> list[LiftProblem]:
-    """Repeated test ids, rows that repeat another, and overlapping windows."""
+def check_duplicates(df: pd.DataFrame, read: pd.DataFrame | None = None) -> list[LiftProblem]:
+    """Repeated test ids, rows that repeat another (cells as given), and overlapping windows.
+
+    ``read``: ``df`` with its dates read (:func:`read_window_dates`), for the overlaps.
+    """
     problems: list[LiftProblem] = []
     if "test_id" in df and df["test_id"].notna().any():
         dup = df["test_id"].notna() & df.duplicated(
@@ -254,7 +287,7 @@ def check_duplicates(df: pd.DataFrame) -> list[LiftProblem]:
             )
         )
     exact = {int(i) for i in np.flatnonzero(dup.to_numpy())}
-    return problems + _check_overlaps(df, exact_duplicates=exact)
+    return problems + _check_overlaps(df if read is None else read, exact_duplicates=exact)
 
 
 def _check_overlaps(df: pd.DataFrame, exact_duplicates: set[int]) -> list[LiftProblem]:

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from mmmcal.files import read_csv_file
-from mmmcal.lift.checks import check_dates, check_duplicates, check_row
+from mmmcal.lift.checks import check_dates, check_duplicates, check_row, read_window_dates
 from mmmcal.lift.problems import LiftProblem, LiftTableError, row_report
 from mmmcal.lift.scales import LiftScales, check_scales
 
@@ -208,13 +208,14 @@ def check_lift_table(
     channels = None if channels is None else list(channels)
     geos = None if geos is None else list(geos)
     date_index = None if dates is None else pd.DatetimeIndex(pd.to_datetime(list(dates)))
-    problems = [p for i, row in table.iterrows() for p in check_row(int(i), row, channels, geos)]
+    table, given, problems = read_window_dates(table)
+    problems += [p for i, row in table.iterrows() for p in check_row(int(i), row, channels, geos)]
     problems += check_dates(table, date_index)
-    problems += check_duplicates(table)
+    problems += check_duplicates(given, read=table)
     if scales is not None:
         problems += check_scales(table, scales, {(p.row, p.field) for p in problems})
     bad_rows = sorted({p.row for p in problems})
-    with_row = table.assign(row=np.arange(len(table)))
+    with_row = given.assign(row=np.arange(len(table)))
     rejected = with_row.iloc[bad_rows].copy()
     rejected["reason"] = [
         "; ".join(f"{p.field}: {p.message}" for p in problems if p.row == r) for r in bad_rows
