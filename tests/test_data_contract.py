@@ -152,6 +152,15 @@ def test_negative_target_is_refused_where_the_likelihood_cannot_take_it():
     assert isinstance(prepare_data(spec(), data), ModelData)
 
 
+def test_numbers_written_as_text_are_named_with_the_fix():
+    data = frame(12).assign(tv=lambda d: d["tv"].map(lambda v: f"{1000 + v:,.0f}"))
+    with pytest.raises(DataError, match=r"\(e.g. '1,0\d\d'.*thousands separators.*plain numbers"):
+        prepare_data(spec(), data)
+    data.loc[2, "social"] = "n/a"
+    with pytest.raises(DataError, match=r"`social` .* rows \[2\] \(e.g. 'n/a'\); pymc-marketing"):
+        prepare_data(spec(), data.assign(tv=1.0))
+
+
 def test_too_few_dates_for_l_max_or_the_coefficients():
     with pytest.raises(
         DataError,

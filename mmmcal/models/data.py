@@ -39,6 +39,24 @@ class ModelData(BaseModel):
     control_scale: dict[str, float]
 
 
+def _shown_values(column: pd.Series, bad: np.ndarray) -> str:
+    """The first bad values, and a hint where they are numbers written as text (1,234 or $5)."""
+    fill = "; pymc-marketing would silently treat them as 0. Fill or drop them first."
+    raw = [column.iloc[int(r)] for r in bad[:3] if not pd.isna(column.iloc[int(r)])]
+    if not raw:
+        return fill
+    text = f" (e.g. {', '.join(repr(v) for v in raw)})"
+    cleaned = pd.to_numeric(
+        pd.Series([str(v).replace(",", "").strip(" $€£%") for v in raw]), errors="coerce"
+    )
+    if cleaned.notna().all():
+        return (
+            f"{text}: numbers written with thousands separators or currency signs; write "
+            f"plain numbers ({cleaned.iloc[0]:g})."
+        )
+    return text + fill
+
+
 def prepare_data(spec: ModelSpec, data: pd.DataFrame) -> ModelData:
     """Check ``data`` against ``spec`` and shape it for pymc-marketing.
 
@@ -103,8 +121,8 @@ def _columns(spec: ModelSpec, data: pd.DataFrame) -> pd.DataFrame:
         bad = np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float)))
         if len(bad):
             raise DataError(
-                f"Column `{col}` has missing or non-numeric values in rows {bad[:SHOWN].tolist()}; "
-                "pymc-marketing would silently treat them as 0. Fill or drop them first."
+                f"Column `{col}` has missing or non-numeric values in rows {bad[:SHOWN].tolist()}"
+                f"{_shown_values(frame[col], bad)}"
             )
         frame[col] = values.astype(float)
     if spec.geo_column:
