@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmmcal.lift.data_checks import data_checks
+from mmmcal.lift.formats import REQUIRED
 from mmmcal.lift.ingest import ingest
 from mmmcal.lift.problems import LiftTableError
 from mmmcal.lift.table import LiftTable, check_lift_table, validate_lift_table
@@ -47,21 +48,6 @@ def _data() -> pd.DataFrame:
     )
 
 
-GEOLIFT_COLUMNS = (
-    "channel",
-    "geo",
-    "date_start",
-    "date_end",
-    "lift",
-    "lift_lower",
-    "lift_upper",
-    "ci_level",
-    "lift_unit",
-    "spend_before",
-    "spend_change",
-    "spend_unit",
-    "test_id",
-)
 CHECKS = data_checks(_data(), target_column="sales", geo_column="geo")
 
 # Anything malformed a cell can hold.
@@ -218,16 +204,8 @@ def test_check_puts_every_row_in_accepted_or_rejected(table, context):
         assert_named(LiftTableError(check.problems), len(table))
 
 
-ROBYN_REQUIRED = (
-    "channel",
-    "liftStartDate",
-    "liftEndDate",
-    "liftAbs",
-    "spend",
-    "confidence",
-    "calibration_scope",
-)
-GEOLIFT_REQUIRED = tuple(k for k in GEOLIFT_COLUMNS if k not in ("geo", "test_id"))
+ROBYN_REQUIRED = REQUIRED["robyn"]
+GEOLIFT_REQUIRED = REQUIRED["geolift"]
 
 
 def assert_ingested(source: pd.DataFrame, fmt: str, **options) -> None:
