@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from mmmcal.cli.choices import Engine, LiftDistribution, Likelihood
-from mmmcal.cli.views import console, lift_table_view, scorecard_view
+from mmmcal.cli.views import checks_view, console, lift_table_view, scorecard_view, trust_view
 
 __all__ = ["cache", "demo", "fit", "report", "score"]
 
@@ -147,24 +147,32 @@ def score(
         bool, typer.Option(help="Score fits that failed their checks (marked FAIL).")
     ] = False,
 ) -> None:
-    """Score fitted models against the ground truth; write scorecard.json.
+    """Score fitted models (against the ground truth if given) and say what to trust; write JSON.
 
-    A fit that failed its checks (divergences, R-hat, ESS) is shown as FAIL with why, and
-    stops the command (exit 1, nothing written) unless --allow-unhealthy is given.
+    Under the scorecard: the "what to trust" table and its checks, read from the fits alone
+    (the scorecard JSON holds them under ``trust``). A fit that failed its checks
+    (divergences, R-hat, ESS) is shown as FAIL with why, and stops the command (exit 1,
+    nothing written) unless --allow-unhealthy is given.
     """
     from mmmcal.evaluate.scorecard import Scorecard
+    from mmmcal.evaluate.trust import trust_table
     from mmmcal.models.engines import load_fit
 
     truth_doc = _read_truth(truth)
-    card = Scorecard.from_models([load_fit(f) for f in fit], truth_doc)
+    models = [load_fit(f) for f in fit]
+    card = Scorecard.from_models(models, truth_doc)
     console.print(scorecard_view(card))
+    trust = trust_table(models)
+    console.print(trust_view(trust))
+    console.print(checks_view(trust.checks, "What to trust: checks"))
     if card.unhealthy and not allow_unhealthy:
         names = ", ".join(card.unhealthy)
         raise ValueError(
             f"{names} failed the fit checks, so no scorecard was written: refit with more "
             "draws and tuning (not --fast), or pass --allow-unhealthy to score it anyway."
         )
-    card.save(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**card.to_dict(), "trust": trust.to_dict()}, indent=2) + "\n")
     console.print(f"Scorecard -> {escape(str(out))}")
 
 

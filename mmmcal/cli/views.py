@@ -1,4 +1,4 @@
-"""What the command line prints: its two consoles and the rich tables of lift rows and scores."""
+"""What the command line prints: its two consoles; rich tables of lift rows, scores and trust."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["console", "err_console", "lift_table_view", "print_row_report", "scorecard_view"]
+__all__ = [
+    "checks_view",
+    "console",
+    "err_console",
+    "lift_table_view",
+    "print_row_report",
+    "scorecard_view",
+    "trust_view",
+]
 
 # Piped output gets a fixed width, so logs and tests read the same on every terminal.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -97,4 +105,60 @@ def scorecard_view(card) -> Table:
             "its numbers are not results"
         )
     view.caption = caption
+    return view
+
+
+def _number(value, fmt: str) -> str:
+    return "" if value is None or value != value else format(value, fmt)
+
+
+def trust_view(trust) -> Table:
+    """The "what to trust" table: per model and channel, shares of the total target."""
+    view = Table(title="What to trust (no truth needed): contribution share of the target")
+    for name in ("model", "channel", "tested", "share [90% HDI]"):
+        view.add_column(name, justify="left" if name != "share [90% HDI]" else "right")
+    for name in ("moved", "moved / width", "confounding", "lift z"):
+        view.add_column(name, justify="right")
+    for r in trust.rows:
+        lo, hi = r.share_hdi_90
+        view.add_row(
+            escape(r.model),
+            escape(r.channel),
+            "yes" if r.tested else "",
+            f"{r.share_mean:.3f} [{lo:.3f}, {hi:.3f}]",
+            _number(r.shift, "+.3f"),
+            _number(r.shift_widths, "+.1f"),
+            _number(r.confounding, ".2f"),
+            _number(r.lift_z, "+.1f"),
+        )
+    ref = trust.uncalibrated
+    view.caption = (
+        f"moved: share minus {escape(ref)}'s (the fit without a lift table); moved / width: "
+        f"that over {escape(ref)}'s 90% interval width; confounding: {escape(ref)}'s implied "
+        "lift over the test windows / the measured lift; lift z: (implied - measured) lift "
+        "over the combined sigma"
+        if ref
+        else "No uncalibrated fit (one without a lift table): nothing to compare calibration "
+        "against, so no confounding factor. lift z: (implied - measured) over the combined sigma"
+    )
+    return view
+
+
+_STYLE = {"PASS": "green", "REVIEW": "yellow", "FAIL": "bold red"}
+
+
+def checks_view(checks, title: str) -> Table:
+    """Checks as a table: model, check, status (coloured), what happened, what to do."""
+    view = Table(title=title)
+    for name in ("model", "check", "status", "what happened", "what to do"):
+        view.add_column(name)
+    for c in checks:
+        style = _STYLE.get(c.status, "")
+        view.add_row(
+            escape(c.model),
+            escape(c.name),
+            f"[{style}]{escape(c.status)}[/]",
+            escape(c.message),
+            escape(c.recommendation),
+        )
     return view

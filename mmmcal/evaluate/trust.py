@@ -138,10 +138,14 @@ def _row_keys(lift: pd.DataFrame) -> pd.Index:
 
 
 def _lift_summary(draws: np.ndarray, rows: pd.DataFrame) -> tuple[float, float, float]:
-    """(implied, measured, z) of the rows together: lifts per period summed over rows."""
-    implied = draws.sum(axis=1)
-    measured = float(rows["delta_y"].sum())
-    sigma = np.sqrt(float((rows["sigma"] ** 2).sum()) + float(implied.var()))
+    """(implied, measured, z) of ``rows`` together: lifts per period averaged over the rows.
+
+    z = (implied - measured) / sqrt(measured sigma^2 + posterior variance of the implied),
+    the rows' measurement errors taken as independent.
+    """
+    implied = draws.mean(axis=1)
+    measured = float(rows["delta_y"].mean())
+    sigma = np.sqrt(float((rows["sigma"] ** 2).sum()) / len(rows) ** 2 + float(implied.var()))
     z = (float(implied.mean()) - measured) / sigma if sigma > 0 else np.inf
     return float(implied.mean()), measured, float(z)
 
@@ -295,7 +299,7 @@ def _channel_rows(
                 imp, meas, z = _lift_summary(lifts.draws(model.name, tests), tests)
                 fields.update(implied_lift=imp, measured_lift=meas, lift_z=z)
                 if ref is not None and ref.name in lifts.implied and meas:
-                    uncal = lifts.draws(ref.name, tests).sum(axis=1).mean()
+                    uncal = lifts.draws(ref.name, tests).mean()
                     fields["confounding"] = float(uncal / meas)
         if ref is not None and c in ref.interval:
             lo, hi = ref.interval[c]
