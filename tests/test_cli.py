@@ -550,3 +550,22 @@ def test_ingest_with_the_model_refuses_case_changed_channels(lift_world, tmp_pat
     pd.read_csv(src).iloc[:0].to_csv(empty, index=False)
     result = runner.invoke(app, ["ingest", str(empty), "--format", "robyn", "--out", str(out)])
     assert result.exit_code == 1 and "The lift table has no rows" in result.output
+
+
+def test_score_shows_what_to_trust_on_the_stored_fits(tmp_path):
+    from pathlib import Path
+
+    fits = Path(__file__).parent / "data" / "fits"
+    out = tmp_path / "scorecard.json"
+    args = ["score", "--fit", str(fits / "uncalibrated"), "--fit", str(fits / "calibrated")]
+    result = runner.invoke(app, [*args, "--out", str(out), "--allow-unhealthy"])
+    assert result.exit_code == 0, result.output
+    assert "What to trust" in result.output and "confounding" in result.output
+    assert "lift test: tv" in result.output and "REVIEW" in result.output
+    trust = json.loads(out.read_text())["trust"]
+    assert trust["uncalibrated"] == "uncalibrated"
+    tv = next(r for r in trust["rows"] if r["model"] == "calibrated" and r["channel"] == "tv")
+    assert tv["tested"] and tv["confounding"] > 1
+    assert {c["name"] for c in trust["checks"]} >= {"baseline share", "lift test: tv"}
+    seen = next(c for c in trust["checks"] if c["model"] == "uncalibrated" and "tv" in c["name"])
+    assert seen["status"] == "REVIEW" and "over-credits tv" in seen["message"]

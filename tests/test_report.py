@@ -61,6 +61,7 @@ def test_report_has_every_section(reports):
     page = reports[0].read_text()
     for title in (
         "Scorecard",
+        "What to trust",
         "Sampler checks",
         "Contribution shares and ROAS",
         "Response curves",
@@ -74,6 +75,8 @@ def test_report_has_every_section(reports):
     assert len(images) >= 7 and all(len(i) > 1000 for i in images)
     assert "http://" not in page and "https://" not in page  # self-contained
     assert "true share" in page and "stars mark the truth" in page
+    assert page.index("<h2>What to trust</h2>") < page.index("<h2>Sampler checks</h2>")
+    assert "over-credits tv" in page and "confounding" in page
 
 
 @pytest.mark.slow
@@ -81,6 +84,7 @@ def test_report_without_truth_drops_markers(reports):
     page = reports[1].read_text()
     assert "true share" not in page and "stars mark the truth" not in page
     assert "no ground truth given" in page
+    assert "<h2>What to trust</h2>" in page  # read from the fits alone
     assert "<h2>Lift fit</h2>" in page  # the fits' own lift table is shown
 
 

@@ -1,6 +1,7 @@
 """The validation report page: one self-contained HTML file (figures embedded as PNG).
 
-Sections: scorecard (before/after side by side), sampler checks in plain language, shares
+Sections: scorecard (before/after side by side), what to trust without truth
+(:mod:`mmmcal.evaluate.trust`), sampler checks in plain language, shares
 and ROAS with 90% HDIs, response curves with central 90% bands and the tested spend ranges,
 lift fit (each test against the model-implied lift), posterior predictive fit with
 residuals, contributions over time, and prior vs posterior of the tested channels'
@@ -27,6 +28,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mmmcal.evaluate.checks import diagnostic_checks, is_bayesian
 from mmmcal.evaluate.scorecard import Scorecard
+from mmmcal.evaluate.trust import trust_table
 from mmmcal.report.figures import (
     ReportFigure,
     contributions_figure,
@@ -167,6 +169,7 @@ def write_report(
         has_truth=has_truth,
         unhealthy=card.unhealthy,
         scorecard=scorecard_rows(card, has_truth),
+        trust=trust_table(models),
         checks=[c for m in models for c in diagnostic_checks(m)],
         bayesian=[m for m in models if is_bayesian(m)],
         baselines=[m for m in models if not is_bayesian(m)],
