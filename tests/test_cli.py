@@ -219,6 +219,7 @@ def test_demo_fast_runs_end_to_end(tmp_path):
     card = json.loads((tmp_path / "demo" / "scorecard.json").read_text())
     assert set(card["models"]) == {"uncalibrated", "calibrated", "calibrated_all"}
     assert card["models"]["calibrated_all"]["tested_channels"] == ["tv", "social", "search"]
+    assert "What to trust" in result.output and card["trust"]["uncalibrated"] == "uncalibrated"
     # Even a smoke run shows the problem: the uncalibrated model over-credits TV.
     tv = card["models"]["uncalibrated"]["channels"]["tv"]
     assert tv["share_mean"] > tv["true_share"] + 0.05

@@ -216,6 +216,7 @@ def demo(
     import time
 
     from mmmcal.evaluate.scorecard import Scorecard
+    from mmmcal.evaluate.trust import trust_table
     from mmmcal.experiments.conversion_lift import LiftTestDesign, lift_tests
     from mmmcal.models.bayes import CalibratedMMM
     from mmmcal.models.spec import ModelSpec
@@ -254,8 +255,12 @@ def demo(
         model.save(out / "fits" / name)
         models.append(model)
     card = Scorecard.from_models(models, world.truth_dict())
-    card.save(out / "scorecard.json")
     console.print(scorecard_view(card))
+    trust = trust_table(models)
+    console.print(trust_view(trust))
+    console.print(checks_view([c for c in trust.checks if c.status != "PASS"], "What to trust"))
+    doc = {**card.to_dict(), "trust": trust.to_dict()}
+    (out / "scorecard.json").write_text(json.dumps(doc, indent=2) + "\n")
     with console.status("Writing report ...", spinner="dots"):
         write_report(
             models,
