@@ -1,8 +1,10 @@
 """Scorecards: what a fitted model recovered, against the ground truth.
 
-Per channel: contribution share of the total target and ROAS (contribution per unit of
-spend), posterior mean and 90% HDI, the truth, absolute error and whether the interval
-covers the truth; plus sampler diagnostics. One entry per model, so before/after
+Per channel: contribution share of the total target, ROAS (contribution per unit of
+spend) and marginal ROAS at current spend (extra contribution per extra unit of spend when
+every period's spend rises 1%: what a heavy-up test measures, whatever the curve family;
+Bayesian national fits), posterior mean and 90% HDI, the truth, absolute error and whether
+the interval covers the truth; plus sampler diagnostics. One entry per model, so before/after
 calibration is one comparison.
 """
 
@@ -18,6 +20,7 @@ import pandas as pd
 
 from mmmcal.evaluate.intervals import hdi
 from mmmcal.models.engines import Estimator
+from mmmcal.report.posterior import marginal_roas_draws
 
 __all__ = ["ChannelScore", "ModelScore", "Scorecard", "score_model"]
 
@@ -35,6 +38,22 @@ class ChannelScore:
     roas_hdi_90: tuple[float, float]
     true_share: float | None = None
     true_roas: float | None = None
+    # Marginal ROAS at current spend (every period's spend +1%); None where not computed.
+    mroas_mean: float | None = None
+    mroas_hdi_90: tuple[float, float] | None = None
+    true_mroas: float | None = None
+
+    @property
+    def mroas_error(self) -> float | None:
+        if self.true_mroas is None or self.mroas_mean is None:
+            return None
+        return self.mroas_mean - self.true_mroas
+
+    @property
+    def mroas_covered(self) -> bool | None:
+        if self.true_mroas is None or self.mroas_hdi_90 is None:
+            return None
+        return self.mroas_hdi_90[0] <= self.true_mroas <= self.mroas_hdi_90[1]
 
     @property
     def share_error(self) -> float | None:
@@ -68,6 +87,11 @@ class ChannelScore:
             "roas_hdi_90": list(self.roas_hdi_90),
             "roas_abs_error": None if self.roas_error is None else abs(self.roas_error),
             "roas_covered": self.roas_covered,
+            "true_mroas": self.true_mroas,
+            "mroas_mean": self.mroas_mean,
+            "mroas_hdi_90": None if self.mroas_hdi_90 is None else list(self.mroas_hdi_90),
+            "mroas_abs_error": None if self.mroas_error is None else abs(self.mroas_error),
+            "mroas_covered": self.mroas_covered,
         }
         return out
 
@@ -105,12 +129,14 @@ def score_model(model: Estimator, truth: dict[str, Any] | None = None) -> ModelS
     )
     target_total = model.target_total()
     spend = model.spend_totals()
+    marginal = marginal_roas_draws(model)
     channels = {}
-    for c in model.spec.channel_columns:
+    for k, c in enumerate(model.spec.channel_columns):
         draws = totals.sel(channel=c).to_numpy()
         share = draws / target_total
         roas = draws / float(spend[c])
         true = (truth or {}).get("channels", {}).get(c)
+        mroas = None if marginal is None else marginal[:, k]
         channels[c] = ChannelScore(
             share_mean=float(share.mean()),
             share_hdi_90=hdi(share, HDI_PROB),
@@ -118,6 +144,9 @@ def score_model(model: Estimator, truth: dict[str, Any] | None = None) -> ModelS
             roas_hdi_90=hdi(roas, HDI_PROB),
             true_share=None if true is None else float(true["share"]),
             true_roas=None if true is None else float(true["roas"]),
+            mroas_mean=None if mroas is None else float(mroas.mean()),
+            mroas_hdi_90=None if mroas is None else hdi(mroas, HDI_PROB),
+            true_mroas=None if true is None or "mroas" not in true else float(true["mroas"]),
         )
     tested = ()
     if model.lift is not None:
@@ -181,6 +210,11 @@ class Scorecard:
                         "roas_lo": s.roas_hdi_90[0],
                         "roas_hi": s.roas_hdi_90[1],
                         "roas_covered": s.roas_covered,
+                        "true_mroas": s.true_mroas,
+                        "mroas_mean": s.mroas_mean,
+                        "mroas_lo": None if s.mroas_hdi_90 is None else s.mroas_hdi_90[0],
+                        "mroas_hi": None if s.mroas_hdi_90 is None else s.mroas_hdi_90[1],
+                        "mroas_covered": s.mroas_covered,
                     }
                 )
         return pd.DataFrame(rows)

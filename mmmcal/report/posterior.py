@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 __all__ = [
     "N_DRAWS",
     "adstock_total_weight",
+    "contribution_total_draws",
     "implied_lift_draws",
+    "marginal_roas_draws",
     "mu_draws",
     "n_thinned",
     "observed_target",
@@ -122,6 +124,50 @@ def response_draws(model: Any, spend: np.ndarray) -> np.ndarray:
     x = as_xtensor((spend / cs)[None] * weights[:, None, :], dims=("sample", "grid", "channel"))
     out = mmm.saturation.function(x, **params).transpose("sample", "grid", "channel").eval()
     return np.asarray(out) * ts
+
+
+def contribution_total_draws(model: CalibratedMMM, spend: np.ndarray) -> np.ndarray:
+    """Total contribution over the data's dates of a spend path, (sample, channel), target units.
+
+    ``spend``: (date, channel), spend per period in the data's order of dates; adstock
+    starts from zero spend before the first date, as in the fit. National models.
+    """
+    from pytensor.xtensor import as_xtensor
+
+    mmm = model.mmm_
+    cs, ts = scales(model)
+
+    def params(mapping: dict[str, str]) -> dict[str, Any]:
+        return {
+            p: as_xtensor(
+                thin(model, v).transpose("sample", "channel").to_numpy(),
+                dims=("sample", "channel"),
+            )
+            for p, v in mapping.items()
+        }
+
+    x = np.repeat((spend / cs)[:, None, :], n_thinned(model), axis=1)
+    x = as_xtensor(x, dims=("date", "sample", "channel"))
+    adstocked = mmm.adstock.function(x, dim="date", **params(mmm.adstock.variable_mapping))
+    out = mmm.saturation.function(adstocked, **params(mmm.saturation.variable_mapping))
+    return np.asarray(out.sum("date").transpose("sample", "channel").eval()) * ts
+
+
+def marginal_roas_draws(model: Any, step: float = 0.01) -> np.ndarray | None:
+    """Marginal ROAS at current spend per draw, (sample, channel): target per unit of spend.
+
+    Every period's spend raised by ``step`` (1%, as the truth's ``mroas``): the extra
+    contribution over the data's dates over the extra spend. None for geo models and the
+    baseline engines (not computed for them yet).
+    """
+    if not is_bayesian(model) or model.spec.geo_column:
+        return None
+    channels = list(model.spec.channel_columns)
+    spend = model.data_.X[channels].to_numpy(dtype=float)
+    extra = contribution_total_draws(model, spend * (1 + step)) - contribution_total_draws(
+        model, spend
+    )
+    return extra / (step * spend.sum(axis=0))
 
 
 def implied_lift_draws(model: Any, lift: pd.DataFrame) -> np.ndarray:

@@ -14,7 +14,9 @@ import pandas as pd
 
 from mmmcal.world.scenario import ChannelSpec, adstock_weights
 
-__all__ = ["Truth", "media_response", "steady_state_response"]
+__all__ = ["MROAS_STEP", "Truth", "media_response", "steady_state_response"]
+
+MROAS_STEP = 0.01  # the spend increase behind marginal ROAS: 1% of every period's spend
 
 
 def media_response(
@@ -77,6 +79,27 @@ class Truth:
     def shares(self) -> dict[str, float]:
         return {c: self.share(c) for c in self.channels}
 
+    def marginal_roas(self, channel: ChannelSpec, step: float = MROAS_STEP) -> float:
+        """True marginal ROAS at current spend: extra contribution per extra unit of spend.
+
+        Every period's spend (every geo's) raised by ``step`` (1%, as Meridian's mROI); the
+        extra contribution over the data's dates, over the extra spend. What a heavy-up test
+        at current spend measures, whatever the curve family.
+        """
+        c = channel.name
+        frames = (
+            [self.spend]
+            if self.geos is None
+            else [self.spend[self.spend["geo"] == g] for g in self.geos]
+        )
+        extra = 0.0
+        for g, part in enumerate(frames):
+            x = part[c].to_numpy(dtype=float)
+            scale, beta = self.spend_scale[c][g], self.beta[c][g]
+            more = media_response(channel, x * (1 + step), scale, beta)
+            extra += float((more - media_response(channel, x, scale, beta)).sum())
+        return extra / (step * float(self.spend[c].sum()))
+
     def to_dict(self, scenario: Any, seed: int) -> dict[str, Any]:
         """The ``truth.json`` document."""
         total = self.target_total
@@ -89,6 +112,7 @@ class Truth:
                 "contribution_total": self.contribution_total(c),
                 "share": self.share(c),
                 "roas": self.roas(c),
+                "mroas": self.marginal_roas(spec),
                 "params": {
                     "beta": float(spec.beta),
                     "adstock": spec.adstock.model_dump(mode="json"),
