@@ -77,13 +77,15 @@ def test_report_has_every_section(reports):
     assert "true share" in page and "stars mark the truth" in page
     assert page.index("<h2>What to trust</h2>") < page.index("<h2>Sampler checks</h2>")
     assert "over-credits tv" in page and "confounding" in page
+    assert "<th>true mROAS</th>" in page and "<th>calibrated (FAIL): mROAS</th>" in page
 
 
 @pytest.mark.slow
 def test_report_without_truth_drops_markers(reports):
     page = reports[1].read_text()
     assert "true share" not in page and "stars mark the truth" not in page
-    assert "no ground truth given" in page
+    assert "no ground truth given" in page and "true mROAS" not in page
+    assert "<th>calibrated (FAIL): mROAS</th>" in page  # the fit's own, no truth needed
     assert "<h2>What to trust</h2>" in page  # read from the fits alone
     assert "<h2>Lift fit</h2>" in page  # the fits' own lift table is shown
 

@@ -65,8 +65,13 @@ def render(template_name: str, **context: Any) -> str:
 
 
 def _verdict(row: pd.Series, metric: str) -> str:
-    """``good`` when the mean is close to the truth and the interval covers it, else ``bad``."""
+    """``good`` when the mean is close to the truth and the interval covers it, else ``bad``.
+
+    ``""`` where the model or the truth lacks the metric.
+    """
     truth = row[f"true_{metric}"]
+    if pd.isna(truth) or pd.isna(row[f"{metric}_mean"]):
+        return ""
     tolerance = SHARE_TOLERANCE if metric == "share" else ROAS_TOLERANCE * abs(truth)
     close = abs(row[f"{metric}_mean"] - truth) <= tolerance
     return "good" if close and row[f"{metric}_covered"] else "bad"
@@ -75,23 +80,26 @@ def _verdict(row: pd.Series, metric: str) -> str:
 def scorecard_rows(card: Scorecard, has_truth: bool) -> dict[str, Any]:
     """The scorecard as the report's table: model names, and one row per channel.
 
-    Each row has the channel, its true share and ROAS, and one cell per model and metric
-    (``share``, ``roas``): mean, 90% HDI (``lo``, ``hi``), whether the channel was tested,
+    Each row has the channel, its true share, ROAS and marginal ROAS, and one cell per model
+    and metric (``share``, ``roas``, and ``mroas`` where any model has it; a model without
+    it has ``mean`` None): mean, 90% HDI (``lo``, ``hi``), whether the channel was tested,
     and a verdict (``good``/``bad`` against the truth, ``""`` without truth).
     """
     table = card.table()
     models = list(card.models)
+    with_mroas = bool(table["mroas_mean"].notna().any())
+    metrics = ("share", "roas", "mroas") if with_mroas else ("share", "roas")
     rows = []
     for c in dict.fromkeys(table["channel"]):
         first = table[table.channel == c].iloc[0]
         cells = []
         for m in models:
             r = table[(table.model == m) & (table.channel == c)].iloc[0]
-            for metric in ("share", "roas"):
+            for metric in metrics:
                 cells.append(
                     {
                         "metric": metric,
-                        "mean": r[f"{metric}_mean"],
+                        "mean": None if pd.isna(r[f"{metric}_mean"]) else r[f"{metric}_mean"],
                         "lo": r[f"{metric}_lo"],
                         "hi": r[f"{metric}_hi"],
                         "tested": bool(r.tested),
@@ -103,10 +111,11 @@ def scorecard_rows(card: Scorecard, has_truth: bool) -> dict[str, Any]:
                 "channel": c,
                 "true_share": first.true_share,
                 "true_roas": first.true_roas,
+                "true_mroas": None if pd.isna(first.true_mroas) else first.true_mroas,
                 "cells": cells,
             }
         )
-    return {"models": models, "rows": rows}
+    return {"models": models, "rows": rows, "mroas": with_mroas}
 
 
 def _default_lift(models: Sequence[Any]) -> pd.DataFrame | None:
