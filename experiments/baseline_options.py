@@ -73,7 +73,7 @@ def summarize(rows: pd.DataFrame) -> dict[str, Any]:
             "n_worlds": int(cells.ngroups),
             "median_abs_share_error": round(float(g["share_abs_error"].median()), 4),
             "share_coverage_90": round(float(g["share_covered"].mean()), 3),
-            "healthy_fits": round(float(cells.apply(_healthy).mean()), 3),
+            "healthy_fits": round(float(pd.Series([_healthy(c) for _, c in cells]).mean()), 3),
             "median_fit_seconds": round(float(cells["fit_seconds"].first().median()), 1),
             "median_media_share": round(float(cells["share_mean"].sum().median()), 3),
             "true_media_share": round(float(cells["true_share"].sum().median()), 3),
