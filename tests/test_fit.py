@@ -148,3 +148,35 @@ def test_auto_adaptation_samples_again_with_diag_only_when_checks_fail(
     assert fit.idata_.posterior.sizes["draw"] == 500
     if not first_ok:  # the kept diagnostics are the second run's, not the forced verdict
         assert fit.diagnostics_.divergences != 7
+
+
+@pytest.mark.slow
+def test_trend_and_time_varying_intercept_fit_calibrated_and_round_trip(
+    fits, small_world, tmp_path
+):
+    lift = fits[2]
+    spec = ModelSpec.for_world(
+        small_world,
+        yearly_seasonality=None,
+        trend={"kind": "linear", "n_changepoints": 4},
+        time_varying_intercept={"m": 12},
+    )
+    sampler = SamplerConfig(draws=20, tune=40, chains=2, seed=1)
+    model = CalibratedMMM(spec, lift, sampler=sampler, name="baseline").fit(small_world.data)
+    assert model.lift_counts_["window"] > 0  # the window likelihood takes the options
+    assert model.timings_ is not None and model.timings_.build == "mmmcal"  # the fast build
+    assert {"delta", "intercept_baseline"} <= set(model.idata_.posterior.data_vars)
+    loaded = CalibratedMMM.load(model.save(tmp_path / "fit"))
+    assert loaded.spec == spec
+    assert (
+        len(loaded.mmm_.mu_effects) == 1
+        and loaded.mmm_.model_config["intercept_tvp_config"].m == 12
+    )
+    assert {"delta", "intercept_baseline", "trend_effect_contribution"} <= set(
+        loaded.mmm_.model.named_vars
+    )
+    np.testing.assert_allclose(
+        loaded.channel_contributions().values, model.channel_contributions().values
+    )
+    card = Scorecard.from_models([loaded], small_world.truth_dict())
+    assert set(card.models["baseline"].channels) == set(spec.channel_columns)

@@ -218,3 +218,57 @@ def test_slope_parametrization_keeps_the_native_prior(reference_world, family, p
     lam = np.log(draws["slope"]["saturation_lam"].values.ravel())
     scale = [n for n in draws["slope"].data_vars if n != "saturation_lam"][0]
     assert abs(np.corrcoef(lam, np.log(draws["slope"][scale].values.ravel()))[0, 1]) < 0.06
+
+
+def test_baseline_options_default_off_validate_and_round_trip_yaml():
+    spec = ModelSpec.from_dict(SPEC)
+    assert spec.trend.kind == "none" and spec.time_varying_intercept is False
+    both = ModelSpec.from_dict(
+        {**SPEC, "trend": "linear", "time_varying_intercept": {"ls_mu": 20, "m": 30}}
+    )
+    assert both.trend.kind == "linear" and both.trend.n_changepoints == 8
+    assert both.time_varying_intercept.ls_mu == 20  # type: ignore[union-attr]
+    assert ModelSpec.from_yaml(both.to_yaml()) == both
+    assert (
+        ModelSpec.from_yaml(
+            ModelSpec.from_dict({**SPEC, "time_varying_intercept": True}).to_yaml()
+        ).time_varying_intercept
+        is True
+    )
+    for bad, message in [
+        ({"trend": "quadratic"}, "trend"),
+        ({"trend": {"kind": "linear", "n_changepoints": 0}}, "n_changepoints"),
+        ({"time_varying_intercept": {"ls_mu": -1}}, "ls_mu"),
+        ({"time_varying_intercept": {"ls_lower": 4}}, "ls_lower"),
+    ]:
+        with pytest.raises(ModelSpecError, match=message):
+            ModelSpec.from_dict({**SPEC, **bad})
+
+
+@pytest.mark.parametrize(
+    ("options", "extra", "absent"),
+    [
+        ({}, {"intercept_contribution"}, {"delta", "intercept_baseline"}),
+        (
+            {"trend": {"kind": "linear", "n_changepoints": 5}},
+            {"delta", "trend_effect_contribution"},
+            set(),
+        ),
+        (
+            {"time_varying_intercept": {"m": 20}},
+            {"intercept_baseline", "intercept_latent_process_raw_ls"},
+            {"delta"},
+        ),
+    ],
+)
+def test_baseline_options_add_their_variables(reference_world, options, extra, absent):
+    spec = ModelSpec.for_world(reference_world, **options)
+    data = prepare_data(spec, reference_world.data)
+    mmm = build_mmm(spec)
+    mmm.build_model(data.X, data.y)
+    names = set(mmm.model.named_vars)
+    assert extra <= names and not absent & names
+    if "trend" in options:
+        assert mmm.model.coords["changepoint"] == tuple(range(5))
+    if "time_varying_intercept" in options:
+        assert mmm.model_config["intercept_tvp_config"].m == 20

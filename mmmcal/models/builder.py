@@ -7,12 +7,16 @@ A pymc-marketing upgrade (0.19 to 1.x) touches this module (and the component cl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from mmmcal.models.components import adstock_class, saturation_class
 from mmmcal.models.priors import to_prior
-from mmmcal.models.spec import ModelSpec
+from mmmcal.models.spec import InterceptHSGPConfig, ModelSpec
 
-__all__ = ["build_mmm", "load_mmm"]
+__all__ = ["TREND_PREFIX", "build_mmm", "load_mmm"]
+
+# Prefix of the trend's variables (``trend_t``, ``trend_effect_contribution``).
+TREND_PREFIX = "trend"
 
 
 def build_mmm(spec: ModelSpec):
@@ -21,8 +25,15 @@ def build_mmm(spec: ModelSpec):
 
     adstock_cls = adstock_class(spec.adstock.family)
     saturation_cls = saturation_class(spec.saturation.family, slope=spec.slope_parametrized)
-    model_config = {name: to_prior(name, data) for name, data in spec.priors.items()}
-    return MMM(
+    model_config: dict[str, Any] = {
+        name: to_prior(name, data) for name, data in spec.priors.items()
+    }
+    tvi = spec.time_varying_intercept
+    if isinstance(tvi, InterceptHSGPConfig):
+        # HSGPKwargs keys: pymc-marketing builds a SoftPlusHSGP over the period index and
+        # saves the dict in the model's attrs (``MMM.load`` rebuilds it).
+        model_config["intercept_tvp_config"] = tvi.model_dump()
+    mmm = MMM(
         date_column=spec.date_column,
         target_column=spec.target_column,
         channel_columns=list(spec.channel_columns),
@@ -32,7 +43,15 @@ def build_mmm(spec: ModelSpec):
         saturation=saturation_cls(),
         yearly_seasonality=spec.yearly_seasonality,
         model_config=model_config or None,
+        time_varying_intercept=bool(tvi),
     )
+    if spec.trend.kind == "linear":
+        from pymc_marketing.mmm.additive_effect import LinearTrendEffect
+        from pymc_marketing.mmm.linear_trend import LinearTrend
+
+        trend = LinearTrend(n_changepoints=spec.trend.n_changepoints)
+        mmm.add_mu_effect(LinearTrendEffect(trend=trend, prefix=TREND_PREFIX))
+    return mmm
 
 
 def load_mmm(path: str | Path):

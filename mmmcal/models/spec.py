@@ -30,7 +30,9 @@ __all__ = [
     "AdstockConfig",
     "ModelSpec",
     "ModelSpecError",
+    "InterceptHSGPConfig",
     "SaturationConfig",
+    "TrendConfig",
     "check_column_name",
 ]
 
@@ -104,6 +106,44 @@ class SaturationConfig(BaseModel):
         return value
 
 
+class TrendConfig(BaseModel):
+    """A trend in the baseline: ``none`` (default) or ``linear``.
+
+    ``linear``: pymc-marketing's piecewise-linear ``LinearTrend`` (slope changes at
+    ``n_changepoints`` evenly spaced dates, Laplace(0, 0.25) priors in scaled target units),
+    added to the mean as a ``LinearTrendEffect`` (variables ``delta`` and
+    ``trend_effect_contribution``). One trend shared by every geo.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["none", "linear"] = "none"
+    n_changepoints: int = Field(8, ge=1, le=52)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_kind_alone(cls, value: Any) -> Any:
+        # `trend: linear` is short for `trend: {kind: linear}`.
+        return {"kind": value} if isinstance(value, str) else value
+
+
+class InterceptHSGPConfig(BaseModel):
+    """A time-varying intercept's Gaussian process (pymc-marketing's ``SoftPlusHSGP``).
+
+    The intercept is a baseline times a positive multiplier of mean 1 over the dates: an
+    HSGP over the period index with ``m`` basis functions, a Matern 5/2 kernel whose
+    lengthscale (periods) has an InverseGamma prior of mean ``ls_mu`` and sd ``ls_sigma``,
+    and an Exponential(``eta_lam``) amplitude prior (pymc-marketing's ``HSGPKwargs``).
+    pymc-marketing's ``ls_lower``/``ls_upper`` form needs preliz, which fails to import
+    with the installed matplotlib, so it is not offered.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    m: int = Field(40, ge=4, le=400)
+    ls_mu: float = Field(26.0, gt=0)
+    ls_sigma: float = Field(13.0, gt=0)
+    eta_lam: float = Field(1.0, gt=0)
+
+
 class ModelSpec(BaseModel):
     """Everything needed to build a pymc-marketing MMM for a data set."""
 
@@ -118,6 +158,12 @@ class ModelSpec(BaseModel):
     saturation: SaturationConfig = SaturationConfig()
     yearly_seasonality: int | None = Field(2, ge=1, le=20)
     priors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # The baseline (see TrendConfig, InterceptHSGPConfig). ``time_varying_intercept``:
+    # False (default: one intercept), True (pymc-marketing's default HSGP: 200 basis
+    # functions, lengthscale ~ InverseGamma(mean 5, sd 10) periods) or an
+    # InterceptHSGPConfig (a mapping, e.g. `{ls_mu: 26}`).
+    trend: TrendConfig = TrendConfig()
+    time_varying_intercept: bool | InterceptHSGPConfig = False
 
     @field_validator("date_column", "target_column", "geo_column", mode="after")
     @classmethod
