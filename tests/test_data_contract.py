@@ -156,6 +156,7 @@ def test_numbers_written_as_text_are_named_with_the_fix():
     data = frame(12).assign(tv=lambda d: d["tv"].map(lambda v: f"{1000 + v:,.0f}"))
     with pytest.raises(DataError, match=r"\(e.g. '1,0\d\d'.*thousands separators.*plain numbers"):
         prepare_data(spec(), data)
+    data["social"] = data["social"].astype(object)
     data.loc[2, "social"] = "n/a"
     with pytest.raises(DataError, match=r"`social` .* rows \[2\] \(e.g. 'n/a'\); pymc-marketing"):
         prepare_data(spec(), data.assign(tv=1.0))
