@@ -28,7 +28,7 @@ Thresholds (shares of the total target):
   than :data:`MOVE_LIMIT` (1) of its own posterior sd (from the calibrated 90% HDI, width /
   3.29): REVIEW (the credit taken from the tested channel went there; the uncalibrated
   interval is too wide a yardstick: on the reference demo one TV test moves social and
-  search by 0.6 and 0.5 of it, yet by 1.9 and 1.7 calibrated sds, most of TV's credit).
+  search by 0.6 and 0.5 of it, yet by about 1.8 and 1.6 calibrated sds, most of TV's credit).
 """
 
 from __future__ import annotations
