@@ -404,6 +404,8 @@ def test_summary_median_bootstrap_matches_resampling_by_hand():
 
 def test_write_summary_files(tmp_path):
     cells = _synthetic_cells(n_seeds=8)
+    stuck = (cells.scenario == "a") & (cells.seed == 1) & (cells.arm == "tv_test")
+    cells.loc[stuck, "max_rhat"] = 1.2
     (tmp_path / "cells").mkdir()
     for key, part in cells.groupby(["scenario", "seed", "arm"]):
         part.to_parquet(tmp_path / "cells" / f"{'_'.join(map(str, key))}.parquet")
@@ -414,5 +416,9 @@ def test_write_summary_files(tmp_path):
     assert set(by_scenario.scenario) == {"a", "b"}
     page = (tmp_path / "out" / "index.html").read_text()
     assert page.count("data:image/png;base64,") == 3 and "share_abs_error_diff" in page
+    unhealthy = pd.read_csv(tmp_path / "out" / "unhealthy_fits.csv")
+    assert unhealthy[["scenario", "seed", "arm"]].values.tolist() == [["a", 1, "tv_test"]]
+    assert unhealthy.why.tolist() == ["max R-hat 1.200 > 1.01"]
+    assert "1 of them failing their sampler checks" in page
     with pytest.raises(StudyError, match="has no finished cells"):
         write_summary(tmp_path / "out", tmp_path / "nothing")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmmcal.study.summary import NOMINAL_COVERAGE, load_cells, summarize_cells
+from mmmcal.study.summary import NOMINAL_COVERAGE, load_cells, summarize_cells, unhealthy_fits
 
 __all__ = ["write_summary"]
 
@@ -96,10 +96,14 @@ def write_summary(
         (target / f"{name}.png").write_bytes(base64.b64decode(png))
         figures.append({"title": title, "png": png, "note": note})
     worlds = cells[["scenario", "seed"]].drop_duplicates()
+    unhealthy = unhealthy_fits(cells)
+    unhealthy.to_csv(target / "unhealthy_fits.csv", index=False)
     subtitle = (
         f"{len(worlds)} worlds ({', '.join(dict.fromkeys(cells['scenario']))};"
         f" {cells['seed'].nunique()} seeds), arms: {', '.join(dict.fromkeys(cells['arm']))}; "
-        f"{len(cells.groupby(['scenario', 'seed', 'arm']))} fitted cells."
+        f"{len(cells.groupby(['scenario', 'seed', 'arm']))} fitted cells, {len(unhealthy)} of "
+        "them failing their sampler checks (listed in unhealthy_fits.csv; included in the "
+        "medians, see fits_ok)."
     )
     page = render(
         "study.html",

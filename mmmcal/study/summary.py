@@ -24,6 +24,7 @@ __all__ = [
     "load_cells",
     "summarize_cells",
     "summarize_study",
+    "unhealthy_fits",
 ]
 
 NOMINAL_COVERAGE = 0.9
@@ -155,6 +156,26 @@ def summarize_cells(cells: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -
                 add(arm, role, f"{metric}_diff", part, f"{metric}_diff", "median")
                 add(arm, role, f"{metric}_uncalibrated", part, f"{metric}_base", "median")
     return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
+
+
+def unhealthy_fits(cells: pd.DataFrame) -> pd.DataFrame:
+    """The fitted cells (scenario, seed, arm) that fail the ``fits_ok`` checks, with why.
+
+    Columns ``scenario, seed, arm, divergences, max_rhat, why``; the same test as the
+    summary's ``fits_ok`` (a divergence, or R-hat above 1.01), so a reader can see which
+    worlds' numbers the medians include.
+    """
+    fits = cells.groupby(["scenario", "seed", "arm"], sort=False).first().reset_index()
+    bad = (fits["divergences"] > 0) | (fits["max_rhat"] > 1.01)
+    out = fits.loc[bad, ["scenario", "seed", "arm", "divergences", "max_rhat"]].copy()
+    out["why"] = [
+        "; ".join(
+            ([f"{int(d)} divergences"] if d > 0 else [])
+            + ([f"max R-hat {r:.3f} > 1.01"] if r > 1.01 else [])
+        )
+        for d, r in zip(out["divergences"], out["max_rhat"], strict=True)
+    ]
+    return out.reset_index(drop=True)
 
 
 def summarize_study(out_dir: str | Path, *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
