@@ -404,3 +404,12 @@ def test_ambiguous_window_dates_are_refused_with_the_fix_and_garbage_is_named():
     assert "read as either 3 April or 4 March" in reasons[0] and "YYYY-MM-DD" in reasons[0]
     assert reasons[1] == "date_start: must be a date like 2024-03-04, got 'bad'"
     assert check.accepted.empty
+
+
+def test_empty_cells_of_datetime_window_columns_are_blank_not_bad_dates():
+    table = _windowed([None, None], [None, None]).assign(
+        date_start=lambda d: pd.to_datetime(["2024-01-01", None]),
+        date_end=lambda d: pd.to_datetime(["2024-01-28", None]),
+    )
+    check = check_lift_table(table)
+    assert check.ok, check.report()

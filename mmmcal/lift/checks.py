@@ -15,15 +15,16 @@ import numpy as np
 import pandas as pd
 
 from mmmcal.dates import read_dates
+from mmmcal.lift.cells import blank
 from mmmcal.lift.problems import LiftProblem
 
 __all__ = [
     "AGGREGATIONS",
     "MAX_MAGNITUDE",
     "check_dates",
-    "read_window_dates",
     "check_duplicates",
     "check_row",
+    "read_window_dates",
     "unknown_channel",
 ]
 
@@ -40,15 +41,6 @@ _NUMERIC = (
     "measured_to",
 )
 _OPTIONAL_NUMERIC = ("true_delta_y", "n_periods", "measured_from", "measured_to")
-
-
-def _blank(value: object) -> bool:
-    """Whether a cell is empty: None, NaN (pandas' empty cell) or whitespace."""
-    return (
-        value is None
-        or (isinstance(value, float) and math.isnan(value))
-        or (isinstance(value, str) and not value.strip())
-    )
 
 
 def _as_number(value: object) -> float | None:
@@ -145,7 +137,7 @@ def check_row(i: int, row: pd.Series, channels, geos) -> list[LiftProblem]:
         bad("measured_to", f"is needed: measured_from {first:g} lies after the {n:g}-period test")
 
     aggregation = row["aggregation"] if "aggregation" in row.index else None
-    if not _blank(aggregation) and aggregation not in AGGREGATIONS:
+    if not blank(aggregation) and aggregation not in AGGREGATIONS:
         bad("aggregation", f"must be one of {list(AGGREGATIONS)}, got {aggregation!r}")
     if "geo" in row.index and geos is not None:
         if row["geo"] not in geos and row["geo"] != "national":
@@ -170,7 +162,7 @@ def read_window_dates(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, lis
     for col in ("date_start", "date_end"):
         if col not in df:
             continue
-        filled = np.flatnonzero(~df[col].map(_blank).to_numpy(dtype=bool))
+        filled = np.flatnonzero(~df[col].map(blank).to_numpy(dtype=bool))
         parsed = read_dates(df[col].iloc[filled], col)
         values = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
         values.iloc[filled] = parsed.values.as_unit("ns")

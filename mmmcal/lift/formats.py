@@ -40,7 +40,8 @@ from __future__ import annotations
 
 from scipy.stats import norm
 
-from mmmcal.lift.ingest_rows import InputRow, RowContext, blank
+from mmmcal.lift.cells import blank
+from mmmcal.lift.ingest_rows import InputRow, RowContext
 
 __all__ = ["COLUMN_HINTS", "CONVERTERS", "INPUT_FIELDS", "REQUIRED"]
 

@@ -6,16 +6,15 @@ Each reader method returns the parsed value or None, and records a
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
+from mmmcal.lift.cells import blank, finite_number
 from mmmcal.lift.checks import unknown_channel
 from mmmcal.lift.problems import LiftProblem
 
-__all__ = ["InputRow", "RowContext", "blank"]
+__all__ = ["InputRow", "RowContext"]
 
 
 @dataclass(frozen=True)
@@ -27,27 +26,6 @@ class RowContext:
     period_days: int
     relative_se: float | None
     carryover_periods: int | None
-
-
-def blank(raw: object) -> bool:
-    """Whether a cell is empty (None, NaN, NaT or whitespace)."""
-    return (
-        raw is None
-        or (isinstance(raw, str) and not raw.strip())
-        or raw is pd.NaT
-        or (isinstance(raw, float) and math.isnan(raw))
-    )
-
-
-def _number(raw: Any) -> float | None:
-    """A finite float, or None."""
-    if isinstance(raw, bool):
-        return None
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 class InputRow:
@@ -62,7 +40,7 @@ class InputRow:
 
     def number(self, field: str) -> float | None:
         raw = self.values[field]
-        value = _number(raw)
+        value = finite_number(raw)
         if value is None:
             self.bad(field, f"must be a finite number, got {raw!r}")
         return value

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from mmmcal.lift.cells import finite_number
 from mmmcal.lift.problems import LiftProblem
 
 __all__ = ["LiftScales", "SIGMA_FACTOR", "SPEND_FACTOR", "check_scales"]
@@ -70,7 +71,7 @@ class LiftScales:
         spend_by_geo: list[tuple[tuple[str, str], float]] = []
         if target_column is not None:
             y = pd.to_numeric(data[target_column], errors="coerce").astype(float)
-            target = _number(y.groupby(data[date_column]).sum().abs().max())
+            target = finite_number(y.groupby(data[date_column]).sum().abs().max())
         if geo_column is not None:
             geo = data[geo_column].astype(str)
             spend_by_geo = [
@@ -84,7 +85,9 @@ class LiftScales:
         return cls(
             target=target,
             target_by_geo=tuple(sorted(target_by_geo)),
-            spend=tuple(sorted((c, float(by_date[c])) for c in channels if _number(by_date[c]))),
+            spend=tuple(
+                sorted((c, float(by_date[c])) for c in channels if finite_number(by_date[c]))
+            ),
             spend_by_geo=tuple(sorted(spend_by_geo)),
         )
 
@@ -103,17 +106,6 @@ class LiftScales:
         return dict(self.spend).get(channel), "in the data"
 
 
-def _number(value: object) -> float | None:
-    """A finite float, or None."""
-    if isinstance(value, bool):
-        return None
-    try:
-        out = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
-
-
 def _geo(row: pd.Series) -> str | None:
     raw = row.get("geo")
     return None if raw is None or (isinstance(raw, float) and math.isnan(raw)) else str(raw)
@@ -121,9 +113,9 @@ def _geo(row: pd.Series) -> str | None:
 
 def _measured_periods(row: pd.Series) -> float | None:
     """Periods a window total covers: ``measured_from..measured_to``, default the window."""
-    n = _number(row.get("n_periods"))
-    first = _number(row.get("measured_from")) or 1.0
-    last = _number(row.get("measured_to")) or n
+    n = finite_number(row.get("n_periods"))
+    first = finite_number(row.get("measured_from")) or 1.0
+    last = finite_number(row.get("measured_to")) or n
     return None if last is None or last < first else last - first + 1
 
 
@@ -134,7 +126,7 @@ def check_scales(
     problems: list[LiftProblem] = []
     for i, row in table.reset_index(drop=True).iterrows():
         r = int(i)
-        ok = {f: _number(row.get(f)) for f in ("x", "delta_x", "delta_y", "sigma")}
+        ok = {f: finite_number(row.get(f)) for f in ("x", "delta_x", "delta_y", "sigma")}
         values = {f: v for f, v in ok.items() if v is not None and (r, f) not in flagged}
         problems += _lift_problems(r, row, values, scales)
         if isinstance(row.get("channel"), str):
