@@ -413,3 +413,14 @@ def test_empty_cells_of_datetime_window_columns_are_blank_not_bad_dates():
     )
     check = check_lift_table(table)
     assert check.ok, check.report()
+
+
+def test_data_dates_are_read_as_fit_reads_them():
+    from mmmcal.dates import DateError
+    from mmmcal.lift.data_checks import data_checks
+
+    data = pd.DataFrame({"date": ["03/04/2024", "05/04/2024"], "tv": [1.0, 2.0]})
+    with pytest.raises(DateError, match="read as either 3 April or 4 March"):
+        data_checks(data)
+    day_first = data.assign(date=["13/04/2024", "20/04/2024"])
+    assert list(data_checks(day_first)["dates"].day) == [13, 20]

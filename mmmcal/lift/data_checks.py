@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-import numpy as np
 import pandas as pd
 
+from mmmcal.dates import parse_dates
 from mmmcal.lift.scales import LiftScales
 
 __all__ = ["LiftChecks", "data_checks"]
@@ -40,8 +40,9 @@ def data_checks(
 
     ``channels`` None: every numeric column but the date, geo and target columns is a
     channel. Without ``target_column`` the target's scale is unknown (lifts are not held to
-    it). Raises ``ValueError`` for a missing column, a date that does not parse, or a
-    channel that is not a numeric column of ``data``.
+    it). Raises ``ValueError`` for a missing column, a date column that does not read as
+    ``fit`` reads it (:func:`mmmcal.dates.parse_dates`: one format, no ambiguous day/month),
+    or a channel that is not a numeric column of ``data``.
     """
     named = [date_column, *([geo_column] if geo_column else [])]
     named += [target_column] if target_column else []
@@ -51,12 +52,7 @@ def data_checks(
             f"The data has no column(s) {missing} (it has {list(data.columns)}); name the date "
             "column with --date-column, or give the model spec with --model."
         )
-    dates = pd.to_datetime(data[date_column], errors="coerce")
-    bad = np.flatnonzero(dates.isna().to_numpy())
-    if len(bad):
-        raise ValueError(
-            f"Column `{date_column}` has values that are not dates in rows {bad[:10].tolist()}."
-        )
+    dates = pd.Series(parse_dates(data[date_column], date_column), index=data.index)
     numeric = [
         str(c)
         for c in data.columns
