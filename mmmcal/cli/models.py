@@ -70,6 +70,17 @@ def _read_truth(path: Path | None) -> dict | None:
     return doc
 
 
+def _show_trust(models, *, flagged_only: bool):
+    """Print the "what to trust" table and its checks (only REVIEW/FAIL if ``flagged_only``)."""
+    from mmmcal.evaluate.trust import trust_table
+
+    trust = trust_table(models)
+    console.print(trust_view(trust))
+    checks = [c for c in trust.checks if c.status != "PASS"] if flagged_only else trust.checks
+    console.print(checks_view(checks, "What to trust" if flagged_only else "What to trust: checks"))
+    return trust
+
+
 def fit(
     data: Annotated[Path, typer.Option(help="CSV with one row per date (x geo).")],
     model: Annotated[Path, typer.Option(help="Model spec YAML.")],
@@ -155,24 +166,20 @@ def score(
     nothing written) unless --allow-unhealthy is given.
     """
     from mmmcal.evaluate.scorecard import Scorecard
-    from mmmcal.evaluate.trust import trust_table
     from mmmcal.models.engines import load_fit
 
     truth_doc = _read_truth(truth)
     models = [load_fit(f) for f in fit]
     card = Scorecard.from_models(models, truth_doc)
     console.print(scorecard_view(card))
-    trust = trust_table(models)
-    console.print(trust_view(trust))
-    console.print(checks_view(trust.checks, "What to trust: checks"))
+    trust = _show_trust(models, flagged_only=False)
     if card.unhealthy and not allow_unhealthy:
         names = ", ".join(card.unhealthy)
         raise ValueError(
             f"{names} failed the fit checks, so no scorecard was written: refit with more "
             "draws and tuning (not --fast), or pass --allow-unhealthy to score it anyway."
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({**card.to_dict(), "trust": trust.to_dict()}, indent=2) + "\n")
+    card.save(out, trust=trust.to_dict())
     console.print(f"Scorecard -> {escape(str(out))}")
 
 
@@ -216,7 +223,6 @@ def demo(
     import time
 
     from mmmcal.evaluate.scorecard import Scorecard
-    from mmmcal.evaluate.trust import trust_table
     from mmmcal.experiments.conversion_lift import LiftTestDesign, lift_tests
     from mmmcal.models.bayes import CalibratedMMM
     from mmmcal.models.spec import ModelSpec
@@ -256,11 +262,8 @@ def demo(
         models.append(model)
     card = Scorecard.from_models(models, world.truth_dict())
     console.print(scorecard_view(card))
-    trust = trust_table(models)
-    console.print(trust_view(trust))
-    console.print(checks_view([c for c in trust.checks if c.status != "PASS"], "What to trust"))
-    doc = {**card.to_dict(), "trust": trust.to_dict()}
-    (out / "scorecard.json").write_text(json.dumps(doc, indent=2) + "\n")
+    trust = _show_trust(models, flagged_only=True)
+    card.save(out / "scorecard.json", trust=trust.to_dict())
     with console.status("Writing report ...", spinner="dots"):
         write_report(
             models,

@@ -184,10 +184,11 @@ class Scorecard:
     def to_dict(self) -> dict[str, Any]:
         return {"models": {n: s.to_dict() for n, s in self.models.items()}}
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, **sections: Any) -> Path:
+        """Write the scorecard JSON; ``sections`` (e.g. ``trust=...``) join it at the top."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        path.write_text(json.dumps({**self.to_dict(), **sections}, indent=2) + "\n")
         return path
 
     def table(self) -> pd.DataFrame:
