@@ -424,3 +424,13 @@ def test_data_dates_are_read_as_fit_reads_them():
         data_checks(data)
     day_first = data.assign(date=["13/04/2024", "20/04/2024"])
     assert list(data_checks(day_first)["dates"].day) == [13, 20]
+
+
+def test_union_lift_keeps_each_test_once_and_distinct_windows_apart():
+    from mmmcal.lift.table import union_lift
+
+    first = _windowed(["2024-01-01"], ["2024-01-28"])
+    later = _windowed(["2024-03-04"], ["2024-03-31"])  # same spend, another test
+    union = union_lift([first, None, pd.concat([first, later], ignore_index=True)])
+    assert union["date_start"].tolist() == ["2024-01-01", "2024-03-04"]
+    assert union_lift([None, first.iloc[:0]]) is None

@@ -42,6 +42,8 @@ import pandas as pd
 
 from mmmcal.evaluate.checks import Check
 from mmmcal.evaluate.intervals import hdi
+from mmmcal.lift.checks import SAME_TEST_COLUMNS
+from mmmcal.lift.table import national_rows, union_lift
 from mmmcal.report.posterior import implied_lift_draws
 
 __all__ = [
@@ -65,7 +67,7 @@ CHANNEL_FAIL = 0.8
 Z_LIMIT = 3.0
 MOVE_LIMIT = 1.0
 HDI_PROB = 0.9
-_LIFT_KEYS = ("test_id", "channel", "x", "delta_x", "date_start", "date_end", "geo")
+_LIFT_KEYS = ("test_id", *SAME_TEST_COLUMNS)  # a test's identity, as union_lift's
 
 
 @dataclass(frozen=True)
@@ -120,19 +122,8 @@ def _national(model: Any, lift: pd.DataFrame | None) -> pd.DataFrame | None:
     """National rows of ``lift`` for a national model (None: nothing the model can answer)."""
     if lift is None or not len(lift) or len(model.spec.dims):
         return None
-    if "geo" in lift:
-        lift = lift[lift["geo"].isna() | (lift["geo"] == "national")]
+    lift = national_rows(lift)
     return lift.reset_index(drop=True) if len(lift) else None
-
-
-def _union_lift(models: Sequence[Any]) -> pd.DataFrame | None:
-    """Every model's lift rows, each test once."""
-    tables = [m.lift for m in models if m.lift is not None and len(m.lift)]
-    if not tables:
-        return None
-    union = pd.concat(tables, ignore_index=True)
-    keys = [c for c in _LIFT_KEYS if c in union]
-    return union.drop_duplicates(subset=keys).reset_index(drop=True)
 
 
 def _row_keys(lift: pd.DataFrame) -> pd.Index:
@@ -323,7 +314,7 @@ def _channel_rows(
 def trust_table(models: Sequence[Any]) -> TrustTable:
     """The "what to trust" table of fitted ``models`` (no truth needed); see the module."""
     uncal = next((m for m in models if m.lift is None or not len(m.lift)), None)
-    union = _national(models[0], _union_lift(models)) if models else None
+    union = _national(models[0], union_lift(m.lift for m in models)) if models else None
     lifts = None
     if union is not None:
         answer = [m for m in models if _national(m, union) is not None]

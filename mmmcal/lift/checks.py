@@ -21,6 +21,7 @@ from mmmcal.lift.problems import LiftProblem
 __all__ = [
     "AGGREGATIONS",
     "MAX_MAGNITUDE",
+    "SAME_TEST_COLUMNS",
     "check_dates",
     "check_duplicates",
     "check_row",
@@ -29,6 +30,18 @@ __all__ = [
 ]
 
 AGGREGATIONS = ("mean", "sum")
+# Rows equal on these columns report one test (a repeat doubles its weight).
+SAME_TEST_COLUMNS = (
+    "channel",
+    "geo",
+    "x",
+    "delta_x",
+    "date_start",
+    "date_end",
+    "n_periods",
+    "measured_from",
+    "measured_to",
+)
 MAX_MAGNITUDE = 1e15  # larger numbers are an overflow or a units mistake, whatever the data
 _NUMERIC = (
     "x",
@@ -251,21 +264,7 @@ def check_duplicates(df: pd.DataFrame, read: pd.DataFrame | None = None) -> list
             problems.append(
                 LiftProblem(int(i), "test_id", f"{df['test_id'].iloc[i]!r} appears more than once")
             )
-    key = [
-        c
-        for c in (
-            "channel",
-            "geo",
-            "x",
-            "delta_x",
-            "date_start",
-            "date_end",
-            "n_periods",
-            "measured_from",
-            "measured_to",
-        )
-        if c in df
-    ]
+    key = [c for c in SAME_TEST_COLUMNS if c in df]
     keys = df[key].astype(str)
     dup = keys.duplicated(keep="first")
     for i in np.flatnonzero(dup.to_numpy()):

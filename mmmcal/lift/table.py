@@ -41,7 +41,13 @@ import numpy as np
 import pandas as pd
 
 from mmmcal.files import read_csv_file
-from mmmcal.lift.checks import check_dates, check_duplicates, check_row, read_window_dates
+from mmmcal.lift.checks import (
+    SAME_TEST_COLUMNS,
+    check_dates,
+    check_duplicates,
+    check_row,
+    read_window_dates,
+)
 from mmmcal.lift.problems import LiftProblem, LiftTableError, row_report
 from mmmcal.lift.scales import LiftScales, check_scales
 
@@ -54,7 +60,9 @@ __all__ = [
     "LiftTable",
     "NO_ROWS",
     "check_lift_table",
+    "national_rows",
     "read_lift_table",
+    "union_lift",
     "validate_lift_table",
 ]
 
@@ -152,6 +160,27 @@ class LiftTable(pd.DataFrame):
     @property
     def _constructor(self):
         return pd.DataFrame
+
+
+def national_rows(lift: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``lift`` a national model answers: no ``geo``, or geo empty or ``national``."""
+    if "geo" not in lift:
+        return lift
+    return lift[lift["geo"].isna() | (lift["geo"] == "national")]
+
+
+def union_lift(tables: Iterable[pd.DataFrame | None]) -> pd.DataFrame | None:
+    """Several lift tables as one, each test once; None without any row.
+
+    Rows are one test when they agree on ``test_id`` and the columns by which the contract
+    finds a repeated test (:data:`~mmmcal.lift.checks.SAME_TEST_COLUMNS`).
+    """
+    found = [t for t in tables if t is not None and len(t)]
+    if not found:
+        return None
+    union = pd.concat(found, ignore_index=True)
+    keys = [c for c in ("test_id", *SAME_TEST_COLUMNS) if c in union]
+    return union.drop_duplicates(subset=keys).reset_index(drop=True)
 
 
 def read_lift_table(path: str | Path) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from mmmcal.evaluate.checks import diagnostic_checks, is_bayesian
 from mmmcal.evaluate.scorecard import Scorecard
 from mmmcal.evaluate.trust import trust_table
+from mmmcal.lift.table import national_rows, union_lift
 from mmmcal.report.figures import (
     ReportFigure,
     contributions_figure,
@@ -118,15 +119,6 @@ def scorecard_rows(card: Scorecard, has_truth: bool) -> dict[str, Any]:
     return {"models": models, "rows": rows, "mroas": with_mroas}
 
 
-def _default_lift(models: Sequence[Any]) -> pd.DataFrame | None:
-    """The union of the models' own lift tables (national rows for national models)."""
-    tables = [m.lift for m in models if m.lift is not None]
-    if not tables:
-        return None
-    keys = [c for c in ("test_id", "channel", "x", "delta_x", "geo") if c in tables[0]]
-    return pd.concat(tables, ignore_index=True).drop_duplicates(subset=keys)
-
-
 def _figures(
     models: Sequence[Any], card: Scorecard, truth: dict[str, Any] | None, lift: pd.DataFrame | None
 ) -> list[ReportFigure]:
@@ -161,9 +153,9 @@ def write_report(
     if not models:
         raise ValueError("A report needs at least one fitted model.")
     if lift is None:
-        lift = _default_lift(models)
-    if lift is not None and "geo" in lift and len(models[0].spec.dims) == 0:
-        lift = lift[lift["geo"].isna() | (lift["geo"] == "national")]
+        lift = union_lift(m.lift for m in models)
+    if lift is not None and len(models[0].spec.dims) == 0:
+        lift = national_rows(lift)
     card = Scorecard.from_models(models, truth)
     has_truth = truth is not None
     page = render(
