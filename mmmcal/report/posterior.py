@@ -72,6 +72,25 @@ def scales(model: CalibratedMMM) -> tuple[np.ndarray, float]:
     return cs.sel(channel=list(model.spec.channel_columns)).to_numpy(), ts
 
 
+def _draw_params(model: CalibratedMMM, mapping: dict[str, str]) -> dict[str, Any]:
+    """Thinned draws of a transform's parameters as (sample, channel) xtensors.
+
+    ``mapping``: parameter name -> model variable (pymc-marketing's ``variable_mapping``);
+    parameters with a geo dimension are averaged over geos.
+    """
+    from pytensor.xtensor import as_xtensor
+
+    params = {}
+    for p, var in mapping.items():
+        draws = thin(model, var)
+        if "geo" in draws.dims:
+            draws = draws.mean("geo")
+        params[p] = as_xtensor(
+            draws.transpose("sample", "channel").to_numpy(), dims=("sample", "channel")
+        )
+    return params
+
+
 def adstock_total_weight(model: CalibratedMMM) -> np.ndarray:
     """Sum of the adstock weights per thinned draw and channel, (sample, channel).
 
@@ -87,14 +106,10 @@ def adstock_total_weight(model: CalibratedMMM) -> np.ndarray:
     mmm = model.mmm_
     impulse = np.zeros((mmm.adstock.l_max, n, k))
     impulse[0] = 1.0
-    params = {
-        p: as_xtensor(
-            thin(model, v).transpose("sample", "channel").to_numpy(), dims=("sample", "channel")
-        )
-        for p, v in mmm.adstock.variable_mapping.items()
-    }
     w = mmm.adstock.function(
-        as_xtensor(impulse, dims=("lag", "sample", "channel")), dim="lag", **params
+        as_xtensor(impulse, dims=("lag", "sample", "channel")),
+        dim="lag",
+        **_draw_params(model, mmm.adstock.variable_mapping),
     )
     return np.asarray(w.sum("lag").transpose("sample", "channel").eval())
 
@@ -112,14 +127,7 @@ def response_draws(model: Any, spend: np.ndarray) -> np.ndarray:
 
     mmm = model.mmm_
     cs, ts = scales(model)
-    params = {}
-    for p, var in mmm.saturation.variable_mapping.items():
-        draws = thin(model, var)
-        if "geo" in draws.dims:
-            draws = draws.mean("geo")
-        params[p] = as_xtensor(
-            draws.transpose("sample", "channel").to_numpy(), dims=("sample", "channel")
-        )
+    params = _draw_params(model, mmm.saturation.variable_mapping)
     weights = adstock_total_weight(model)
     x = as_xtensor((spend / cs)[None] * weights[:, None, :], dims=("sample", "grid", "channel"))
     out = mmm.saturation.function(x, **params).transpose("sample", "grid", "channel").eval()
@@ -136,20 +144,12 @@ def contribution_total_draws(model: CalibratedMMM, spend: np.ndarray) -> np.ndar
 
     mmm = model.mmm_
     cs, ts = scales(model)
-
-    def params(mapping: dict[str, str]) -> dict[str, Any]:
-        return {
-            p: as_xtensor(
-                thin(model, v).transpose("sample", "channel").to_numpy(),
-                dims=("sample", "channel"),
-            )
-            for p, v in mapping.items()
-        }
-
     x = np.repeat((spend / cs)[:, None, :], n_thinned(model), axis=1)
     x = as_xtensor(x, dims=("date", "sample", "channel"))
-    adstocked = mmm.adstock.function(x, dim="date", **params(mmm.adstock.variable_mapping))
-    out = mmm.saturation.function(adstocked, **params(mmm.saturation.variable_mapping))
+    adstocked = mmm.adstock.function(
+        x, dim="date", **_draw_params(model, mmm.adstock.variable_mapping)
+    )
+    out = mmm.saturation.function(adstocked, **_draw_params(model, mmm.saturation.variable_mapping))
     return np.asarray(out.sum("date").transpose("sample", "channel").eval()) * ts
 
 
