@@ -105,6 +105,11 @@ def _roles(frame: pd.DataFrame, arm: str) -> Iterable[tuple[str, pd.DataFrame]]:
                 yield role, part
 
 
+def _fails_checks(fits: pd.DataFrame) -> pd.Series:
+    """Per fit row: a divergence, or R-hat above 1.01 (the opposite of ``fits_ok``)."""
+    return (fits["divergences"] > 0) | (fits["max_rhat"] > 1.01)
+
+
 def summarize_cells(cells: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Per arm and channel role: medians and coverage, paired differences, bootstrap CIs.
 
@@ -142,7 +147,7 @@ def summarize_cells(cells: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -
                 add(arm, role, metric, part, column, stat)
             if role == "all":
                 fit = part.groupby("world").first()
-                ok = (fit["divergences"] == 0) & ~(fit["max_rhat"] > 1.01)
+                ok = ~_fails_checks(fit)
                 add(arm, role, "fits_ok", fit.assign(ok=ok).reset_index(), "ok", "mean")
         if arm == UNCALIBRATED or base.empty:
             continue
@@ -166,8 +171,9 @@ def unhealthy_fits(cells: pd.DataFrame) -> pd.DataFrame:
     worlds' numbers the medians include.
     """
     fits = cells.groupby(["scenario", "seed", "arm"], sort=False).first().reset_index()
-    bad = (fits["divergences"] > 0) | (fits["max_rhat"] > 1.01)
-    out = fits.loc[bad, ["scenario", "seed", "arm", "divergences", "max_rhat"]].copy()
+    out = fits.loc[
+        _fails_checks(fits), ["scenario", "seed", "arm", "divergences", "max_rhat"]
+    ].copy()
     out["why"] = [
         "; ".join(
             ([f"{int(d)} divergences"] if d > 0 else [])
