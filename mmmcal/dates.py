@@ -34,7 +34,7 @@ _DAY_MONTH = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})$")
 _MONTHS = (
     "January February March April May June July August September October November December"
 ).split()
-SHOWN = 10  # bad rows named in a message
+SHOWN = 10  # rows or dates named in a message
 
 
 class DateError(ValueError):

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from mmmcal.dates import format_dates, infer_period, period_name, read_dates
+from mmmcal.dates import SHOWN, format_dates, infer_period, period_name, read_dates
 from mmmcal.models.spec import ModelSpec
 
 __all__ = ["DataError", "ModelData", "dates_needed", "prepare_data"]
 
-SHOWN = 10  # rows or dates named in a message
+
 # Likelihood families whose support is (0, inf) or [0, inf): the target must lie in it. The
 # default Normal (and StudentT) accept any value; simulated geo data can dip below 0.
 POSITIVE_LIKELIHOODS = frozenset(
