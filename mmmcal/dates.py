@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "SHOWN",
     "DateError",
     "ParsedDates",
     "format_dates",

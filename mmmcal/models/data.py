@@ -17,7 +17,6 @@ from mmmcal.models.spec import ModelSpec
 
 __all__ = ["DataError", "ModelData", "dates_needed", "prepare_data"]
 
-
 # Likelihood families whose support is (0, inf) or [0, inf): the target must lie in it. The
 # default Normal (and StudentT) accept any value; simulated geo data can dip below 0.
 POSITIVE_LIKELIHOODS = frozenset(
