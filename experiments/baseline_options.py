@@ -1,12 +1,14 @@
-"""Baseline options (issue 19): does a trend or a time-varying intercept help the MMM?
+"""Baseline and prior options (issue 19): which of them make the MMM less confounded?
 
-Fits reference-family worlds uncalibrated and with one TV test (8-week switch-on test,
-per-period report, as in ``value_of_calibration.yaml``) under four baselines: today's
-default, a linear trend, a time-varying intercept, and both. Prints per option and arm the
-median absolute share error (all channels; tested and untested for the TV arm), 90% HDI
-coverage of the shares, the share of healthy fits (``Diagnostics.ok``) and the median fit
-seconds, as JSON, and writes it to ``experiments/results/baseline_options.json`` (after
-every world, so a stopped run leaves its partial numbers).
+Fits worlds uncalibrated and with one TV test (8-week switch-on test, per-period report,
+as in ``value_of_calibration.yaml``) under model options: today's default, a linear trend,
+a time-varying intercept, both, the spend factor (a control for demand read off the
+spend plan), pooled ROAS priors, and the spend factor with pooled ROAS priors. Prints per
+option and arm the median absolute share error (all channels; tested and untested for the
+TV arm), 90% HDI coverage of the shares, the share of healthy fits (``Diagnostics.ok``)
+and the median fit seconds, as JSON, and writes it to ``--out`` (default
+``experiments/results/baseline_options.json``) after every world, so a stopped run leaves
+its partial numbers.
 
     .venv/bin/python experiments/baseline_options.py --seeds 6 --scenarios reference
 """
@@ -33,6 +35,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "trend": {"kind": "linear", "n_changepoints": 8},
         "time_varying_intercept": {},
     },
+    "spend_factor": {"spend_factor": True},
+    "roas_pooled": {"roas_prior": {}},
+    "spend_factor_and_roas_pooled": {"spend_factor": True, "roas_prior": {}},
 }
 TV_TEST = {"channel": "tv", "n_periods": 8, "switch_on": True, "report": "per_period"}
 
@@ -92,6 +97,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--scenarios", nargs="+", default=["reference"])
     parser.add_argument("--options", nargs="+", default=list(OPTIONS), choices=list(OPTIONS))
+    parser.add_argument("--out", type=Path, default=OUT, help="where the JSON goes")
     args = parser.parse_args()
     studies = {name: study(OPTIONS[name], args.scenarios, args.seeds) for name in args.options}
     frames: list[pd.DataFrame] = []
@@ -102,13 +108,16 @@ def main() -> None:
                     frames.append(run_cell(s, Cell(scenario, seed, arm)).assign(option=name))
             result = {
                 "command": "experiments/baseline_options.py "
-                + " ".join(["--seeds", str(args.seeds), "--scenarios", *args.scenarios]),
+                + " ".join(
+                    ["--seeds", str(args.seeds), "--scenarios", *args.scenarios]
+                    + ["--options", *args.options]
+                ),
                 "sampler": {"draws": 500, "tune": 500, "chains": 2},
                 "options": {k: OPTIONS[k] for k in args.options},
                 "summary": summarize(pd.concat(frames, ignore_index=True)),
             }
-            OUT.parent.mkdir(parents=True, exist_ok=True)
-            OUT.write_text(json.dumps(result, indent=2) + "\n")
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(result, indent=2) + "\n")
             print(f"{scenario} seed {seed} done", flush=True)
     print(json.dumps(result, indent=2))
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from mmmcal.models.components import adstock_class, saturation_class
 from mmmcal.models.priors import to_prior
+from mmmcal.models.roas import attach_roas, roas_class
 from mmmcal.models.spec import InterceptHSGPConfig, ModelSpec
 
 __all__ = ["TREND_PREFIX", "build_mmm", "load_mmm"]
@@ -25,6 +26,8 @@ def build_mmm(spec: ModelSpec):
 
     adstock_cls = adstock_class(spec.adstock.family)
     saturation_cls = saturation_class(spec.saturation.family, slope=spec.slope_parametrized)
+    if spec.roas_prior is not None:
+        saturation_cls = roas_class(saturation_cls, spec.saturation.family)
     model_config: dict[str, Any] = {
         name: to_prior(name, data) for name, data in spec.priors.items()
     }
@@ -37,7 +40,7 @@ def build_mmm(spec: ModelSpec):
         date_column=spec.date_column,
         target_column=spec.target_column,
         channel_columns=list(spec.channel_columns),
-        control_columns=list(spec.control_columns) or None,
+        control_columns=list(spec.model_controls) or None,
         dims=spec.dims or None,
         adstock=adstock_cls(l_max=spec.adstock.l_max, normalize=spec.adstock.normalize),
         saturation=saturation_cls(),
@@ -45,6 +48,8 @@ def build_mmm(spec: ModelSpec):
         model_config=model_config or None,
         time_varying_intercept=bool(tvi),
     )
+    if spec.roas_prior is not None:
+        attach_roas(mmm, spec.roas_prior)
     if spec.trend.kind == "linear":
         from pymc_marketing.mmm.additive_effect import LinearTrendEffect
         from pymc_marketing.mmm.linear_trend import LinearTrend

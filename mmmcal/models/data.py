@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mmmcal.dates import SHOWN, format_dates, infer_period, period_name, read_dates
 from mmmcal.models.spec import ModelSpec
+from mmmcal.models.spend_factor import SPEND_FACTOR, spend_factor
 
 __all__ = ["DataError", "ModelData", "dates_needed", "prepare_data"]
 
@@ -87,8 +88,12 @@ def prepare_data(spec: ModelSpec, data: pd.DataFrame) -> ModelData:
         frame = frame.rename(columns={spec.geo_column: "geo"})
     frame = frame.sort_values([spec.date_column, *(["geo"] if spec.geo_column else [])])
     frame = frame.reset_index(drop=True)
+    if spec.spend_factor:
+        frame[SPEND_FACTOR] = spend_factor(
+            frame, list(spec.channel_columns), "geo" if spec.geo_column else None
+        )
     control_scale = {}
-    for col in spec.control_columns:
+    for col in spec.model_controls:
         scale = float(np.abs(frame[col]).max()) or 1.0
         control_scale[col] = scale
         frame[col] = frame[col] / scale
@@ -239,7 +244,7 @@ def dates_needed(spec: ModelSpec) -> tuple[int, int]:
     2 * yearly_seasonality + 2`` dates.
     """
     fourier = 2 * (spec.yearly_seasonality or 0)
-    coefficients = len(spec.channel_columns) + len(spec.control_columns) + fourier + 2
+    coefficients = len(spec.channel_columns) + len(spec.model_controls) + fourier + 2
     return spec.adstock.l_max + 1, coefficients
 
 
@@ -255,7 +260,7 @@ def _check_length(spec: ModelSpec, n_dates: int) -> None:
         raise DataError(
             f"The data has {n_dates} dates, too few for the model's {coefficients - 2} "
             f"coefficients ({len(spec.channel_columns)} channel(s), "
-            f"{len(spec.control_columns)} control(s), 2 x yearly_seasonality "
+            f"{len(spec.model_controls)} control(s), 2 x yearly_seasonality "
             f"{spec.yearly_seasonality or 0}): it needs at least {coefficients}. Lower "
             "yearly_seasonality, drop controls, or give more dates."
         )

@@ -31,8 +31,8 @@ class PriorError(ModelSpecError):
 def model_coords(spec: ModelSpec, dates: Any, geos: Any = None) -> dict[str, list]:
     """The coords pymc-marketing gives the model of ``spec`` (the Fourier modes as labels)."""
     coords: dict[str, list] = {"date": list(dates), "channel": list(spec.channel_columns)}
-    if spec.control_columns:
-        coords["control"] = list(spec.control_columns)
+    if spec.model_controls:
+        coords["control"] = list(spec.model_controls)
     if spec.yearly_seasonality:
         k = spec.yearly_seasonality
         coords["fourier_mode"] = [f"sin_{i}" for i in range(1, k + 1)] + [

@@ -22,6 +22,8 @@ from mmmcal.models.components import (
     slope_supported,
 )
 from mmmcal.models.priors import ModelSpecError, prior_to_data, to_prior
+from mmmcal.models.roas import SCALE_PARAMETER
+from mmmcal.models.spend_factor import SPEND_FACTOR
 from mmmcal.specs import format_validation_error
 
 __all__ = [
@@ -31,7 +33,9 @@ __all__ = [
     "ModelSpec",
     "ModelSpecError",
     "InterceptHSGPConfig",
+    "RoasPriorConfig",
     "SaturationConfig",
+    "TestRoasPrior",
     "TrendConfig",
     "check_column_name",
 ]
@@ -144,6 +148,35 @@ class InterceptHSGPConfig(BaseModel):
     eta_lam: float = Field(1.0, gt=0)
 
 
+class TestRoasPrior(BaseModel):
+    """A channel's ROAS measured by an experiment, as a prior (the prior route).
+
+    ``roas``: target units per unit of spend (a lift test's ``delta_y / delta_x``);
+    ``sd_log``: its uncertainty on the log scale (a test with a 10% standard error: 0.1).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    roas: float = Field(gt=0)
+    sd_log: float = Field(gt=0, le=5)
+
+
+class RoasPriorConfig(BaseModel):
+    """Media effects parametrised by pooled relative ROAS (:mod:`mmmcal.models.roas`).
+
+    Relative ROAS: a channel's ROAS over (total target / total spend), so the media share
+    of the target is the spend-weighted mean of the channels' relative ROAS. Prior:
+    ``log r_c = mu + tau z_c``, ``mu ~ Normal(log median, median_sd_log)``,
+    ``tau ~ HalfNormal(spread_sd_log)``. ``tests``: ROAS priors from experiments, per
+    channel (the prior route).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    median: float = Field(0.3, gt=0)
+    median_sd_log: float = Field(0.7, gt=0, le=5)
+    spread_sd_log: float = Field(0.7, gt=0, le=5)
+    tests: dict[str, TestRoasPrior] = Field(default_factory=dict)
+
+
 class ModelSpec(BaseModel):
     """Everything needed to build a pymc-marketing MMM for a data set."""
 
@@ -164,6 +197,12 @@ class ModelSpec(BaseModel):
     # InterceptHSGPConfig (a mapping, e.g. `{ls_mu: 26}`).
     trend: TrendConfig = TrendConfig()
     time_varying_intercept: bool | InterceptHSGPConfig = False
+    # Media priors on ROAS, pooled across channels (RoasPriorConfig), instead of priors on
+    # the saturation's scale coefficient; None: pymc-marketing's coefficient priors.
+    roas_prior: RoasPriorConfig | None = None
+    # A control for demand read off the spend plan (mmmcal.models.spend_factor), added to
+    # the controls as the column `spend_factor` (Bayesian engine).
+    spend_factor: bool = False
 
     @field_validator("date_column", "target_column", "geo_column", mode="after")
     @classmethod
@@ -198,6 +237,11 @@ class ModelSpec(BaseModel):
                 f"columns used twice among date/target/channels/controls/geo: {dup}; each "
                 "column has one role"
             )
+        if self.spend_factor and SPEND_FACTOR in every:
+            raise ValueError(
+                f"a column may not be called {SPEND_FACTOR!r} with spend_factor: true (the "
+                "model adds that control); rename the column"
+            )
         if "y" in columns:
             raise ValueError("a column may not be called 'y' (pymc-marketing reserves it)")
         if self.geo_column and self.geo_column != "geo" and "geo" in every:
@@ -210,6 +254,8 @@ class ModelSpec(BaseModel):
             if name not in allowed:
                 raise ValueError(f"The prior name {name!r} must be one of {allowed}")
             to_prior(name, data)
+        if self.roas_prior is not None:
+            self._check_roas_prior(self.roas_prior)
         if self.saturation.parametrization == "slope" and not self._slope_possible():
             raise ValueError(
                 f"saturation.parametrization 'slope' needs a logistic or michaelis_menten "
@@ -219,8 +265,27 @@ class ModelSpec(BaseModel):
             )
         return self
 
+    def _check_roas_prior(self, roas: RoasPriorConfig) -> None:
+        unknown = [c for c in roas.tests if c not in self.channel_columns]
+        if unknown:
+            raise ValueError(
+                f"roas_prior.tests names channel(s) {unknown} that are not among "
+                f"channel_columns {list(self.channel_columns)}"
+            )
+        scale = f"saturation_{SCALE_PARAMETER[self.saturation.family]}"
+        if scale in self.priors:
+            raise ValueError(
+                f"the prior of {scale!r} cannot be set with roas_prior: the ROAS prior "
+                "determines it; drop one of the two"
+            )
+        if self.saturation.parametrization == "slope":
+            raise ValueError(
+                "saturation.parametrization 'slope' and roas_prior both replace the "
+                "saturation's scale; use 'auto' or 'native' with roas_prior"
+            )
+
     def _slope_possible(self) -> bool:
-        if self.saturation.family not in SLOPE_FAMILIES:
+        if self.roas_prior is not None or self.saturation.family not in SLOPE_FAMILIES:
             return False
         scale, shape, _, _ = SLOPE_FAMILIES[self.saturation.family]
         priors = dict(saturation_class(self.saturation.family)().model_config)
@@ -233,6 +298,11 @@ class ModelSpec(BaseModel):
         return self.saturation.parametrization != "native" and self._slope_possible()
 
     # ------------------------------------------------------------------ introspection
+    @property
+    def model_controls(self) -> tuple[str, ...]:
+        """The model's controls: the spec's, and the spend factor if asked for."""
+        return (*self.control_columns, *((SPEND_FACTOR,) if self.spend_factor else ()))
+
     @property
     def dims(self) -> tuple[str, ...]:
         return () if self.geo_column is None else ("geo",)

@@ -1,0 +1,178 @@
+"""Media effects parametrised by ROAS, pooled across channels (``ModelSpec.roas_prior``).
+
+With pymc-marketing's priors on saturation coefficients (``saturation_beta ~ HalfNormal``)
+nothing stops the media terms from carrying the whole level of the target: a saturated,
+always-on channel looks like an intercept, and spend planned against demand looks like
+demand. Here the free variable of each channel is its **relative ROAS**
+
+    r_c = ROAS_c / (total target / total spend)
+
+(1: the channel returns what an average unit of spend would need to return to explain all
+of the target), so its contribution share is ``r_c * spend share_c`` and the media share is
+the spend-weighted mean of ``r``. The scale coefficient (``saturation_beta``; Michaelis-
+Menten's ``saturation_alpha``) becomes the deterministic that gives that contribution on
+the training data (Meridian's ROI parametrisation):
+
+    beta_c = r_c * spend share_c * sum_t y_t / sum_t f_c(adstock(x_c))_t     (scaled units)
+
+Pooling: ``log r_c = mu + tau * z_c`` with ``mu ~ Normal(log median, median_sd_log)``,
+``tau ~ HalfNormal(spread_sd_log)`` and ``z_c ~ Normal(0, 1)``. A lift test that pins one
+channel's ROAS moves ``mu`` and so the others: the assumption is that channels share a
+common level of (observational) ROAS. Where only one channel is confounded the pool pulls
+the others towards it; ``spread_sd_log`` says how far they may differ.
+
+Experiments as priors (the "prior route"): ``RoasPriorConfig.tests`` adds, per channel, a
+factor ``LogNormal(log roas, sd_log)`` on its ROAS (target units per unit of spend), as
+Meridian's ROI priors from experiments do; the pool carries it to the other channels.
+
+The sums are over the training data, held in their own data containers (``roas_*``), so
+new spend for a prediction does not change ``beta``; a saved fit stores ``beta``'s draws
+and loads as plain pymc-marketing.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+__all__ = ["SCALE_PARAMETER", "RoasParametrized", "RoasSetup", "attach_roas", "roas_class"]
+
+# The parameter that scales each saturation family's curve (its contribution is linear in it).
+SCALE_PARAMETER = {"logistic": "beta", "hill": "beta", "michaelis_menten": "alpha"}
+
+
+@cache
+def roas_class(base, family: str):
+    """``base`` with ROAS-parametrised scale; it saves (``to_dict``) as ``base`` itself."""
+    from pymc_marketing.serialization import serialization
+
+    cls = type(f"Roas{base.__name__}", (RoasParametrized, base), {"scale": SCALE_PARAMETER[family]})
+    as_base = f"{base.__module__}.{base.__qualname__}"
+    serialization.register(cls, serializer=lambda obj: {**obj.to_dict(), "__type__": as_base})
+    return cls
+
+
+class RoasSetup:
+    """What a ROAS-parametrised saturation needs from its MMM: the prior and the adstock."""
+
+    def __init__(self, config, adstock):
+        self.config = config
+        self.adstock = adstock
+
+
+def attach_roas(mmm, config) -> None:
+    """Give ``mmm``'s ROAS-parametrised saturation its prior and the MMM's adstock."""
+    mmm.saturation.roas_setup = RoasSetup(config, mmm.adstock)
+
+
+def _training_sums(model) -> tuple[np.ndarray, np.ndarray, float]:
+    """(spend share per (*dims, channel), scaled target total per dims, spend per target).
+
+    Shares and totals over the dates of the training data; spend per target (all spend over
+    all target, original units) turns a ROAS into a relative ROAS.
+    """
+    spend = np.nan_to_num(np.asarray(model["channel_data"].get_value(), dtype=float))
+    target = np.nan_to_num(np.asarray(model["target_data"].get_value(), dtype=float))
+    target_scale = np.asarray(model["target_scale"].get_value(), dtype=float)
+    spend_total = spend.sum(axis=0)  # (*dims, channel)
+    share = spend_total / np.maximum(spend_total.sum(axis=-1, keepdims=True), 1e-300)
+    target_scaled = (target / target_scale).sum(axis=0)  # (*dims,)
+    spend_per_target = float(spend.sum() / max(target.sum(), 1e-300))
+    return share, target_scaled, spend_per_target
+
+
+class RoasParametrized:
+    """Mixin for a pymc-marketing saturation: sample relative ROAS, not the scale.
+
+    Needs ``roas_setup`` (a :class:`RoasSetup`), set by :mod:`mmmcal.models.builder` on
+    the MMM's saturation; without it (a model loaded from disk) it is the base class.
+    """
+
+    scale: str
+    roas_setup: RoasSetup | None = None
+
+    def apply(self, x, *, dims=None, core_dim=None, idx=None):
+        if self.roas_setup is None or idx is not None:
+            return super().apply(x, dims=dims, core_dim=core_dim, idx=idx)
+        import pymc as pm
+        import pymc.dims as pmd
+
+        model = pm.modelcontext(None)
+        names = self.variable_mapping
+        priors = self.function_priors
+        shape_params = {
+            p: priors[p].create_variable(names[p], xdist=True) for p in names if p != self.scale
+        }
+        unit = self.function(x, dim=core_dim, **shape_params, **{self.scale: 1.0})
+        on_training = self.function(
+            self._training_adstocked(model),
+            dim=core_dim,
+            **shape_params,
+            **{self.scale: 1.0},
+        )
+        relative = self._relative_roas(model)
+        share, target_total = self._sum_data(model, model["channel_data"].dims)
+        curve_total = on_training.sum(core_dim)
+        scale = pmd.Deterministic(
+            names[self.scale], relative * share * target_total / (curve_total + 1e-12)
+        )
+        return unit * scale
+
+    def _training_adstocked(self, model):
+        """The training spend (scaled), adstocked with the model's adstock variables."""
+        import pymc.dims as pmd
+        from pytensor.xtensor import as_xtensor
+
+        adstock = self.roas_setup.adstock
+        spend = np.nan_to_num(np.asarray(model["channel_data"].get_value(), dtype=float))
+        scale = np.asarray(model["channel_scale"].get_value(), dtype=float)
+        data = pmd.Data("roas_channel_data", spend / scale, dims=model["channel_data"].dims)
+        params = {
+            p: as_xtensor(model[v], dims=model.named_vars_to_dims.get(v, ()))
+            for p, v in adstock.variable_mapping.items()
+        }
+        return adstock.function(data, dim="date", **params)
+
+    def _sum_data(self, model, dims: tuple[str, ...]):
+        """Spend shares and scaled target totals of the training data, as model data."""
+        import pymc.dims as pmd
+
+        share, target_total, _ = _training_sums(model)
+        keep = tuple(d for d in dims if d != "date")
+        share_data = pmd.Data("roas_spend_share", share, dims=keep)
+        total_data = pmd.Data(
+            "roas_target_total", target_total, dims=tuple(d for d in keep if d != "channel")
+        )
+        return share_data, total_data
+
+    def _relative_roas(self, model):
+        """``r`` (dims channel) from the pooled prior, with the prior route's test factors."""
+        import pymc.dims as pmd
+        from pytensor.xtensor import as_xtensor
+        from pytensor.xtensor import math as xmath
+
+        config = self.roas_setup.config
+        mu = pmd.Normal("roas_log_mu", np.log(config.median), config.median_sd_log)
+        tau = pmd.HalfNormal("roas_log_tau", config.spread_sd_log)
+        z = pmd.Normal("roas_log_z", 0.0, 1.0, dims="channel")
+        log_r = mu + tau * z
+        relative = pmd.Deterministic("roas_relative", xmath.exp(log_r))
+        _, _, spend_per_target = _training_sums(model)
+        pmd.Deterministic("roas", relative / spend_per_target)
+        if config.tests:
+            channels = list(model.coords["channel"])
+            pick = np.array([[c == t for c in channels] for t in config.tests], dtype=float)
+            tested = (log_r * as_xtensor(pick, dims=("roas_test", "channel"))).sum("channel")
+            centre = np.array([np.log(t.roas * spend_per_target) for t in config.tests.values()])
+            sd = np.array([t.sd_log for t in config.tests.values()])
+            # an observed Normal: the factor exp(-(log r - log r_test)^2 / (2 sd^2)) on log r
+            model.add_coord("roas_test", list(config.tests))
+            pmd.Normal(
+                "roas_test_prior",
+                mu=tested,
+                sigma=as_xtensor(sd, dims=("roas_test",)),
+                observed=as_xtensor(centre, dims=("roas_test",)),
+                dims="roas_test",
+            )
+        return relative
