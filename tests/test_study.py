@@ -38,6 +38,11 @@ def test_committed_studies_load():
     ]
     full = load_study(ROOT / "experiments" / "value_of_calibration.yaml")
     assert len(full.seed_list) >= 30
+    trust = load_study(ROOT / "experiments" / "trust_beyond_tested.yaml")
+    assert len(trust.scenario_labels) >= 5 and len(trust.seed_list) >= 30
+    names = [a.name for a in trust.arms]
+    assert {"uncalibrated", "tv_one_test", "one_test_per_channel"} <= set(names)
+    assert any(n.startswith("old_default_") for n in names)
     assert {"uncalibrated", "tv_one_test", "one_test_per_channel", "tv_biased"} <= {
         a.name for a in full.arms
     }
@@ -119,11 +124,29 @@ BAD = {
         lambda d: d["scenarios"][0].update(model={"adstock": {"family": "geometrc"}}),
         "scenarios.0.model: Invalid model spec",
     ),
+    "bad arm model change": (
+        lambda d: d["arms"][1].update(model={"spend_factor": "sometimes"}),
+        "arms.1.model: Invalid model spec",
+    ),
     "repeated seeds": (
         lambda d: d.update(seeds=[1, 1]),
         "seeds: give distinct non-negative seeds",
     ),
 }
+
+
+def test_arm_model_changes_apply_over_the_study_and_scenario():
+    data = _smoke_dict()
+    data["model"] = {"yearly_seasonality": 1}
+    data["arms"][1]["model"] = {"spend_factor": True, "yearly_seasonality": 3}
+    study = Study.from_dict(data)
+    label = study.scenario_labels[0]
+    scenario = study.scenario(label)
+    plain = study.model_spec(scenario, label, "uncalibrated")
+    changed = study.model_spec(scenario, label, study.arms[1].name)
+    assert (plain.spend_factor, plain.yearly_seasonality) == (False, 1)
+    assert (changed.spend_factor, changed.yearly_seasonality) == (True, 3)
+    assert study.model_spec(scenario, label) == plain
 
 
 @pytest.mark.parametrize("case", list(BAD))

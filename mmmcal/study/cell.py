@@ -87,7 +87,7 @@ def run_cell(study: Study, cell: Cell) -> pd.DataFrame:
     arm = study.arm(cell.arm)
     world = simulate(study.scenario(cell.scenario), cell.seed)
     lift = arm_lift_table(arm, world, cell.seed)
-    spec = study.model_spec(world.scenario, cell.scenario)
+    spec = study.model_spec(world.scenario, cell.scenario, cell.arm)
     truth = world.truth_dict()
     score = _fit_and_score(
         spec,

@@ -125,6 +125,10 @@ class Arm(FrozenSpec):
     scenarios: tuple[str, ...] | None = Field(
         None, description="scenario labels this arm runs on (default: all)"
     )
+    model: dict[str, Any] = Field(
+        default_factory=dict,
+        description="model-spec changes of this arm, over the study's and the scenario's",
+    )
     options: dict[str, Any] = Field(
         default_factory=dict,
         description="engine settings of ridge/bounded arms, e.g. {budget: 1000, n_bootstrap: 200}",
@@ -239,6 +243,11 @@ class Study(FrozenSpec):
                     )
             for label in [x for x in arm.scenarios or labels if x in built]:
                 scenario = built[label]
+                if arm.model:
+                    try:
+                        self.model_spec(scenario, label, arm.name)
+                    except SpecError as err:
+                        problems.append(f"arms.{i}.model: " + str(err).replace("\n", "\n    "))
                 groups: dict[str, tuple[LiftTestDesign | GeoLiftDesign, ...]] = {
                     "tests": arm.tests,
                     "geolift": arm.geolift,
@@ -279,10 +288,14 @@ class Study(FrozenSpec):
                 return s.build()
         raise KeyError(f"Unknown scenario {label!r}; the study has {self.scenario_labels}.")
 
-    def model_spec(self, scenario: Scenario, label: str) -> ModelSpec:
-        """The model spec fitted to worlds of ``scenario`` (the study's scenario ``label``)."""
+    def model_spec(self, scenario: Scenario, label: str, arm: str | None = None) -> ModelSpec:
+        """The model spec fitted to worlds of ``scenario`` (the study's scenario ``label``).
+
+        Changes apply in order: the study's ``model``, the scenario's, then the arm's.
+        """
         entry = next(s for s in self.scenarios if s.label == label)
-        return ModelSpec.for_scenario(scenario, **{**self.model, **entry.model})
+        changes = {**self.model, **entry.model, **(self.arm(arm).model if arm else {})}
+        return ModelSpec.for_scenario(scenario, **changes)
 
     @property
     def scenario_labels(self) -> list[str]:
