@@ -1,4 +1,4 @@
-"""Pooled ROAS priors: the parametrisation's identity, its checks, the prior route, pooling."""
+"""Pooled ROAS priors: the parametrisation's identity, its checks, the prior route."""
 
 import numpy as np
 import pytest
@@ -48,7 +48,9 @@ def test_contribution_share_is_relative_roas_times_spend_share(small_world, fami
         (
             {
                 "roas_prior": {},
-                "priors": {"saturation_beta": {"dist": "HalfNormal", "kwargs": {"sigma": 1}}},
+                "priors": {
+                    "saturation_beta": {"distribution": "HalfNormal", "sigma": 1, "dims": "channel"}
+                },
             },
             "saturation_beta",
         ),

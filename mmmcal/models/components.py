@@ -18,6 +18,7 @@ __all__ = [
     "saturation_class",
     "slope_class",
     "slope_supported",
+    "subclass_saved_as_base",
 ]
 
 
@@ -53,11 +54,17 @@ def saturation_class(family: str, slope: bool = False):
 @cache
 def slope_class(base, family: str):
     """``base`` sampled in slope coordinates; it saves (``to_dict``) as ``base`` itself."""
+    return subclass_saved_as_base("Slope", SlopeParametrized, base, slope=SLOPE_FAMILIES[family])
+
+
+def subclass_saved_as_base(prefix: str, mixin, base, **attributes):
+    """``mixin`` over pymc-marketing's ``base``, registered to save (``to_dict``) as ``base``.
+
+    So a saved model loads as plain pymc-marketing.
+    """
     from pymc_marketing.serialization import serialization
 
-    cls = type(
-        f"Slope{base.__name__}", (SlopeParametrized, base), {"slope": SLOPE_FAMILIES[family]}
-    )
+    cls = type(f"{prefix}{base.__name__}", (mixin, base), attributes)
     as_base = f"{base.__module__}.{base.__qualname__}"
     serialization.register(cls, serializer=lambda obj: {**obj.to_dict(), "__type__": as_base})
     return cls

@@ -16,14 +16,15 @@ the training data (Meridian's ROI parametrisation):
     beta_c = r_c * spend share_c * sum_t y_t / sum_t f_c(adstock(x_c))_t     (scaled units)
 
 Pooling: ``log r_c = mu + tau * z_c`` with ``mu ~ Normal(log median, median_sd_log)``,
-``tau ~ HalfNormal(spread_sd_log)`` and ``z_c ~ Normal(0, 1)``. A lift test that pins one
-channel's ROAS moves ``mu`` and so the others: the assumption is that channels share a
-common level of (observational) ROAS. Where only one channel is confounded the pool pulls
-the others towards it; ``spread_sd_log`` says how far they may differ.
+``tau ~ HalfNormal(spread_sd_log)`` and ``z_c ~ Normal(0, 1)``. The assumption is that
+channels share a common level of ROAS, so a lift test that pins one channel's ROAS can move
+``mu`` and through it the others; ``spread_sd_log`` says how far they may differ. Where the
+data speak strongly (spend planned against demand) they outweigh the pool: in the
+reference worlds a pinned TV ROAS did not pull the untested channels down.
 
 Experiments as priors (the "prior route"): ``RoasPriorConfig.tests`` adds, per channel, a
 factor ``LogNormal(log roas, sd_log)`` on its ROAS (target units per unit of spend), as
-Meridian's ROI priors from experiments do; the pool carries it to the other channels.
+Meridian's ROI priors from experiments do.
 
 The sums are over the training data, held in their own data containers (``roas_*``), so
 new spend for a prediction does not change ``beta``; a saved fit stores ``beta``'s draws
@@ -36,6 +37,8 @@ from functools import cache
 
 import numpy as np
 
+from mmmcal.models.components import subclass_saved_as_base
+
 __all__ = ["SCALE_PARAMETER", "RoasParametrized", "RoasSetup", "attach_roas", "roas_class"]
 
 # The parameter that scales each saturation family's curve (its contribution is linear in it).
@@ -45,12 +48,7 @@ SCALE_PARAMETER = {"logistic": "beta", "hill": "beta", "michaelis_menten": "alph
 @cache
 def roas_class(base, family: str):
     """``base`` with ROAS-parametrised scale; it saves (``to_dict``) as ``base`` itself."""
-    from pymc_marketing.serialization import serialization
-
-    cls = type(f"Roas{base.__name__}", (RoasParametrized, base), {"scale": SCALE_PARAMETER[family]})
-    as_base = f"{base.__module__}.{base.__qualname__}"
-    serialization.register(cls, serializer=lambda obj: {**obj.to_dict(), "__type__": as_base})
-    return cls
+    return subclass_saved_as_base("Roas", RoasParametrized, base, scale=SCALE_PARAMETER[family])
 
 
 class RoasSetup:
@@ -66,13 +64,13 @@ def attach_roas(mmm, config) -> None:
     mmm.saturation.roas_setup = RoasSetup(config, mmm.adstock)
 
 
-def _training_sums(model) -> tuple[np.ndarray, np.ndarray, float]:
+def _training_sums(model, spend: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """(spend share per (*dims, channel), scaled target total per dims, spend per target).
 
-    Shares and totals over the dates of the training data; spend per target (all spend over
-    all target, original units) turns a ROAS into a relative ROAS.
+    Shares and totals over the dates of the training data (``spend``: its channel data,
+    original units); spend per target (all spend over all target) turns a ROAS into a
+    relative ROAS.
     """
-    spend = np.nan_to_num(np.asarray(model["channel_data"].get_value(), dtype=float))
     target = np.nan_to_num(np.asarray(model["target_data"].get_value(), dtype=float))
     target_scale = np.asarray(model["target_scale"].get_value(), dtype=float)
     spend_total = spend.sum(axis=0)  # (*dims, channel)
@@ -93,7 +91,8 @@ class RoasParametrized:
     roas_setup: RoasSetup | None = None
 
     def apply(self, x, *, dims=None, core_dim=None, idx=None):
-        if self.roas_setup is None or idx is not None:
+        setup = self.roas_setup
+        if setup is None or idx is not None:
             return super().apply(x, dims=dims, core_dim=core_dim, idx=idx)
         import pymc as pm
         import pymc.dims as pmd
@@ -105,27 +104,27 @@ class RoasParametrized:
             p: priors[p].create_variable(names[p], xdist=True) for p in names if p != self.scale
         }
         unit = self.function(x, dim=core_dim, **shape_params, **{self.scale: 1.0})
+        spend = np.nan_to_num(np.asarray(model["channel_data"].get_value(), dtype=float))
         on_training = self.function(
-            self._training_adstocked(model),
+            self._training_adstocked(model, spend, setup.adstock),
             dim=core_dim,
             **shape_params,
             **{self.scale: 1.0},
         )
-        relative = self._relative_roas(model)
-        share, target_total = self._sum_data(model, model["channel_data"].dims)
+        share, target_total, spend_per_target = _training_sums(model, spend)
+        relative = self._relative_roas(model, spend_per_target, setup.config)
+        share, target_total = self._sum_data(model, share, target_total)
         curve_total = on_training.sum(core_dim)
         scale = pmd.Deterministic(
             names[self.scale], relative * share * target_total / (curve_total + 1e-12)
         )
         return unit * scale
 
-    def _training_adstocked(self, model):
+    def _training_adstocked(self, model, spend: np.ndarray, adstock):
         """The training spend (scaled), adstocked with the model's adstock variables."""
         import pymc.dims as pmd
         from pytensor.xtensor import as_xtensor
 
-        adstock = self.roas_setup.adstock
-        spend = np.nan_to_num(np.asarray(model["channel_data"].get_value(), dtype=float))
         scale = np.asarray(model["channel_scale"].get_value(), dtype=float)
         data = pmd.Data("roas_channel_data", spend / scale, dims=model["channel_data"].dims)
         params = {
@@ -134,31 +133,28 @@ class RoasParametrized:
         }
         return adstock.function(data, dim="date", **params)
 
-    def _sum_data(self, model, dims: tuple[str, ...]):
+    def _sum_data(self, model, share: np.ndarray, target_total: np.ndarray):
         """Spend shares and scaled target totals of the training data, as model data."""
         import pymc.dims as pmd
 
-        share, target_total, _ = _training_sums(model)
-        keep = tuple(d for d in dims if d != "date")
+        keep = tuple(d for d in model["channel_data"].dims if d != "date")
         share_data = pmd.Data("roas_spend_share", share, dims=keep)
         total_data = pmd.Data(
             "roas_target_total", target_total, dims=tuple(d for d in keep if d != "channel")
         )
         return share_data, total_data
 
-    def _relative_roas(self, model):
+    def _relative_roas(self, model, spend_per_target: float, config):
         """``r`` (dims channel) from the pooled prior, with the prior route's test factors."""
         import pymc.dims as pmd
         from pytensor.xtensor import as_xtensor
         from pytensor.xtensor import math as xmath
 
-        config = self.roas_setup.config
         mu = pmd.Normal("roas_log_mu", np.log(config.median), config.median_sd_log)
         tau = pmd.HalfNormal("roas_log_tau", config.spread_sd_log)
         z = pmd.Normal("roas_log_z", 0.0, 1.0, dims="channel")
         log_r = mu + tau * z
         relative = pmd.Deterministic("roas_relative", xmath.exp(log_r))
-        _, _, spend_per_target = _training_sums(model)
         pmd.Deterministic("roas", relative / spend_per_target)
         if config.tests:
             channels = list(model.coords["channel"])

@@ -43,6 +43,6 @@ def spend_factor(frame: pd.DataFrame, channels: list[str], geo: str | None) -> n
     if geo is None:
         return _factor(frame[channels])
     out = np.empty(len(frame))
-    for _, rows in frame.groupby(geo, sort=False).groups.items():
-        out[np.asarray(frame.index.get_indexer(rows))] = _factor(frame.loc[rows, channels])
+    for rows in frame.groupby(geo, sort=False).indices.values():
+        out[rows] = _factor(frame.iloc[rows][channels])
     return out
