@@ -3,12 +3,12 @@
 The reference world's calibrated model (156 weeks, 3 channels, demand proxy, yearly
 seasonality, one 8-week TV switch-on test), 4 chains x 1000 draws after 1000 tuning steps:
 
-(a) ``mmmcal``: :class:`mmmcal.models.bayes.CalibratedMMM` with its defaults (window lift likelihood,
-    saturation sampled in slope coordinates, nutpie with target_accept 0.95 and its low-rank
-    mass matrix, sampled again with the diagonal one if the fit fails its checks; rows record
-    ``adaptation`` and ``retried``), in a fresh process with an empty store of compiled models
-    (``mmmcal.sampling.compile``): compilation included. The same process then fits a second
-    world (seed + 100) of the same structure, which re-uses the compiled model in memory:
+(a) ``mmmcal``: :class:`mmmcal.models.bayes.CalibratedMMM` with its defaults (window lift
+    likelihood, saturation sampled in slope coordinates, nutpie with target_accept 0.95 and its
+    low-rank mass matrix, sampled again with the diagonal one if the fit fails its checks; rows
+    record ``adaptation`` and ``retried``), in a fresh process with an empty store of compiled
+    models (``mmmcal.sampling.compile``): compilation included. The same process then fits a
+    second world (seed + 100) of the same structure, which re-uses the compiled model in memory:
     ``marginal_wall_s``.
 (a') ``mmmcal_stored``: (a) again in another fresh process that finds the model (a) stored:
     what every fit of this structure after the first on a machine costs.

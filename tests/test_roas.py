@@ -1,12 +1,14 @@
 """Pooled ROAS priors: the parametrisation's identity, its checks, the prior route."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mmmcal.models.bayes import CalibratedMMM, SamplerConfig
 from mmmcal.models.builder import build_mmm
 from mmmcal.models.data import prepare_data
 from mmmcal.models.priors import ModelSpecError
+from mmmcal.models.roas import lift_roas_priors
 from mmmcal.models.spec import ModelSpec
 
 SPEC = {
@@ -92,3 +94,26 @@ def test_prior_route_pins_the_tested_channel_and_round_trips(small_world, tmp_pa
     np.testing.assert_allclose(
         loaded.channel_contributions().values, fit.channel_contributions().values
     )
+
+
+def test_lift_roas_priors_pool_a_tests_rows():
+    """Per channel: summed lift over summed added spend; the rows' errors in quadrature."""
+    lift = pd.DataFrame(
+        {
+            "channel": ["tv", "tv", "social"],
+            "delta_x": [100.0, 100.0, 50.0],
+            "delta_y": [3.0, 5.0, 1.0],
+            "sigma": [0.3, 0.4, 0.5],
+        }
+    )
+    priors = lift_roas_priors(lift)
+    assert priors["tv"] == pytest.approx({"roas": 8 / 200, "sd_log": 0.5 / 8})
+    assert priors["social"] == pytest.approx({"roas": 1 / 50, "sd_log": 0.5})
+    spec = ModelSpec.from_dict({**SPEC, "roas_prior": {"tests": priors}})
+    assert spec.roas_prior.tests["tv"].roas == pytest.approx(0.04)
+
+
+def test_lift_roas_priors_refuse_a_lift_that_is_not_positive():
+    lift = pd.DataFrame({"channel": ["tv"], "delta_x": [100.0], "delta_y": [-2.0], "sigma": [1.0]})
+    with pytest.raises(ValueError, match="channel 'tv' sum to delta_y = -2.*likelihood route"):
+        lift_roas_priors(lift)

@@ -10,11 +10,12 @@ from typer.testing import CliRunner
 
 import mmmcal.study.runner as study_runner
 from mmmcal.cli import app
-from mmmcal.study.cell import RUN_COLUMNS, run_cell
+from mmmcal.study.cell import RUN_COLUMNS, arm_lift_table, prior_route, run_cell
 from mmmcal.study.page import write_summary
 from mmmcal.study.runner import run_study
 from mmmcal.study.spec import Study, StudyError, load_study
 from mmmcal.study.summary import SUMMARY_COLUMNS, cluster_bootstrap, load_cells, summarize_cells
+from mmmcal.world.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "experiments" / "smoke_study.yaml"
@@ -127,6 +128,10 @@ BAD = {
     "bad arm model change": (
         lambda d: d["arms"][1].update(model={"spend_factor": "sometimes"}),
         "arms.1.model: Invalid model spec",
+    ),
+    "prior route without tests": (
+        lambda d: d["arms"][1].update(tests=[], route="prior"),
+        "arms.1: arm 'tv_one_test': `route: prior` turns tests into ROAS priors",
     ),
     "repeated seeds": (
         lambda d: d.update(seeds=[1, 1]),
@@ -445,3 +450,34 @@ def test_write_summary_files(tmp_path):
     assert "1 of them failing their sampler checks" in page
     with pytest.raises(StudyError, match="has no finished cells"):
         write_summary(tmp_path / "out", tmp_path / "nothing")
+
+
+def test_a_pilot_runs_the_first_seeds_and_resumes_to_all(tmp_path, monkeypatch):
+    study = load_study(SMOKE)
+    monkeypatch.setattr(study_runner, "run_cell", _fake_cell)
+    pilot = run_study(study, tmp_path, progress=False, first_seeds=1)
+    first = study.seed_list[0]
+    assert pilot.total == 2 and sorted(pilot.finished) == sorted(
+        c.id for c in study.cells() if c.seed == first
+    )
+    rest = run_study(study, tmp_path, progress=False)
+    assert rest.already_done == 2 and len(rest.finished) == 2 and rest.total == 4
+    with pytest.raises(StudyError, match="--seeds must be at least 1"):
+        run_study(study, tmp_path, progress=False, first_seeds=0)
+
+
+def test_prior_route_turns_an_arms_tests_into_roas_priors():
+    """The arm's measured TV ROAS becomes `roas_prior.tests`; the rest of the spec stays."""
+    data = _smoke_dict()
+    data["arms"][1]["route"] = "prior"
+    study = Study.from_dict(data)
+    label = study.scenario_labels[0]
+    arm = study.arms[1]
+    world = simulate(study.scenario(label), 0)
+    lift = arm_lift_table(arm, world, 0)
+    spec = study.model_spec(world.scenario, label, arm.name)
+    routed = prior_route(spec, lift)
+    measured = lift["delta_y"].sum() / lift["delta_x"].sum()
+    assert list(routed.roas_prior.tests) == ["tv"]
+    assert routed.roas_prior.tests["tv"].roas == pytest.approx(measured)
+    assert routed.model_copy(update={"roas_prior": None}) == spec

@@ -22,6 +22,12 @@ def study_run(
     scheduler: Annotated[
         str | None, typer.Option(help="Run on an existing Dask cluster (tcp://host:8786).")
     ] = None,
+    seeds: Annotated[
+        int | None,
+        typer.Option(
+            help="Run only the study's first N seeds (a pilot); the same --out resumes to all."
+        ),
+    ] = None,
 ) -> None:
     """Run every unfinished cell (world x arm) of a study; finished cells are kept."""
     from mmmcal.study.runner import run_study
@@ -29,7 +35,9 @@ def study_run(
 
     spec = load_study(study)
     try:
-        run = run_study(spec, out, workers=workers, scheduler=scheduler, progress=True)
+        run = run_study(
+            spec, out, workers=workers, scheduler=scheduler, progress=True, first_seeds=seeds
+        )
     except KeyboardInterrupt:
         err_console.print(
             f"Interrupted. Finished cells are kept in {escape(str(out))}/cells/; "

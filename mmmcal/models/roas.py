@@ -24,7 +24,10 @@ reference worlds a pinned TV ROAS did not pull the untested channels down.
 
 Experiments as priors (the "prior route"): ``RoasPriorConfig.tests`` adds, per channel, a
 factor ``LogNormal(log roas, sd_log)`` on its ROAS (target units per unit of spend), as
-Meridian's ROI priors from experiments do.
+Meridian's ROI priors from experiments do. :func:`lift_roas_priors` reads them off a lift
+table: a channel's ROAS is its rows' summed ``delta_y`` over their summed ``delta_x``, the
+ROAS over the test's window at the tested spend. That is what the prior route takes from a
+test: carryover after the window and the curve away from the tested spend are not in it.
 
 The sums are over the training data, held in their own data containers (``roas_*``), so
 new spend for a prediction does not change ``beta``; a saved fit stores ``beta``'s draws
@@ -36,13 +39,43 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import pandas as pd
 
 from mmmcal.models.components import subclass_saved_as_base
 
-__all__ = ["SCALE_PARAMETER", "RoasParametrized", "RoasSetup", "attach_roas", "roas_class"]
+__all__ = [
+    "SCALE_PARAMETER",
+    "RoasParametrized",
+    "RoasSetup",
+    "attach_roas",
+    "lift_roas_priors",
+    "roas_class",
+]
 
 # The parameter that scales each saturation family's curve (its contribution is linear in it).
 SCALE_PARAMETER = {"logistic": "beta", "hill": "beta", "michaelis_menten": "alpha"}
+
+
+def lift_roas_priors(lift: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Per tested channel, its ROAS measured by the lift rows: ``roas_prior.tests`` entries.
+
+    ``roas = sum(delta_y) / sum(delta_x)`` over the channel's rows (target units per unit
+    of spend); ``sd_log = sqrt(sum(sigma^2)) / sum(delta_y)`` (the rows' errors taken as
+    independent; the relative standard error is the log scale's sd).
+    """
+    priors = {}
+    for channel, rows in lift.groupby("channel", sort=False):
+        lift_y = float(rows["delta_y"].sum())
+        spend = float(rows["delta_x"].sum())
+        if not (lift_y > 0 and spend > 0):
+            raise ValueError(
+                f"the lift rows of channel {channel!r} sum to delta_y = {lift_y:g} for "
+                f"delta_x = {spend:g}: a ROAS prior needs a positive measured lift for "
+                "added spend; use the likelihood route for this test"
+            )
+        sd_log = float(np.sqrt((rows["sigma"] ** 2).sum())) / lift_y
+        priors[str(channel)] = {"roas": lift_y / spend, "sd_log": min(sd_log, 5.0)}
+    return priors
 
 
 @cache

@@ -20,11 +20,12 @@ from mmmcal.experiments.geolift import design_geolift, national_rows, run_geolif
 from mmmcal.lift.table import validate_lift_table
 from mmmcal.models.bayes import SamplerConfig
 from mmmcal.models.engines import make_engine
+from mmmcal.models.roas import lift_roas_priors
 from mmmcal.models.spec import ModelSpec
 from mmmcal.study.spec import Arm, Cell, Study, StudyError
 from mmmcal.world.simulate import World, simulate
 
-__all__ = ["RUN_COLUMNS", "arm_lift_table", "preflight", "run_cell"]
+__all__ = ["RUN_COLUMNS", "arm_lift_table", "preflight", "prior_route", "run_cell"]
 
 # Columns that differ between runs of the same cell (timings, where it ran).
 RUN_COLUMNS = ("fit_seconds", "cell_seconds", "pid", "host")
@@ -72,6 +73,13 @@ def arm_lift_table(arm: Arm, world: World, seed: int) -> pd.DataFrame | None:
     return validate_lift_table(table, world.scenario.channel_names, dates=world.data["date"])
 
 
+def prior_route(spec: ModelSpec, lift: pd.DataFrame) -> ModelSpec:
+    """``spec`` with the lift table's measured ROAS as ``roas_prior.tests`` priors."""
+    roas = spec.roas_prior.model_dump() if spec.roas_prior is not None else {}
+    roas["tests"] = {**roas.get("tests", {}), **lift_roas_priors(lift)}
+    return ModelSpec.model_validate({**spec.model_dump(), "roas_prior": roas})
+
+
 def _float(value: Any) -> float:
     return float("nan") if value is None else float(value)
 
@@ -88,11 +96,14 @@ def run_cell(study: Study, cell: Cell) -> pd.DataFrame:
     world = simulate(study.scenario(cell.scenario), cell.seed)
     lift = arm_lift_table(arm, world, cell.seed)
     spec = study.model_spec(world.scenario, cell.scenario, cell.arm)
+    fit_lift = lift
+    if arm.route == "prior" and lift is not None:
+        spec, fit_lift = prior_route(spec, lift), None
     truth = world.truth_dict()
     score = _fit_and_score(
         spec,
         world.national_data(),
-        lift,
+        fit_lift,
         arm=arm,
         sampler=study.sampler.config(cell.seed),
         truth=truth,

@@ -79,6 +79,7 @@ def run_study(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    first_seeds: int | None = None,
 ) -> StudyRun:
     """Run every unfinished cell of ``study`` into ``out_dir`` and return what happened.
 
@@ -89,8 +90,11 @@ def run_study(
     ``out_dir/cells/<cell_id>.parquet``; cells already there are skipped. A cell that raises
     is recorded in ``out_dir/failed/<cell_id>.txt`` and retried by the next run. A directory
     holding finished cells of a different study is refused. Run one runner per directory at
-    a time.
+    a time. ``first_seeds``: run only the cells of the study's first N seeds (a pilot); the
+    same directory resumes to the whole study later.
     """
+    if first_seeds is not None and first_seeds < 1:
+        raise StudyError(f"--seeds must be at least 1, got {first_seeds}.")
     if workers is not None and workers < 1:
         raise StudyError(f"--workers must be at least 1, got {workers}.")
     if workers is not None and scheduler is not None:
@@ -98,8 +102,10 @@ def run_study(
     preflight(study)
     out = Path(out_dir)
     cells_dir = _prepare_dir(study, out)
-    todo = [c for c in study.cells() if not (cells_dir / f"{c.id}.parquet").exists()]
-    run = StudyRun(out, total=len(study.cells()), already_done=len(study.cells()) - len(todo))
+    seeds = set(study.seed_list[:first_seeds])
+    cells = [c for c in study.cells() if c.seed in seeds]
+    todo = [c for c in cells if not (cells_dir / f"{c.id}.parquet").exists()]
+    run = StudyRun(out, total=len(cells), already_done=len(cells) - len(todo))
     start = time.perf_counter()
     with progress_steps(
         progress, "cells", run.total, completed=run.already_done, transient=False

@@ -112,6 +112,9 @@ class Arm(FrozenSpec):
     the national MMM). ``bias`` overstates every reported ``delta_y`` by that fraction
     (``delta_y * (1 + bias)``); ``sigma_factor`` divides every reported ``sigma`` (an
     over-confident test). ``likelihood``: ``auto``, ``window`` or ``steady_state``.
+    ``route``: how the tests enter the model: ``likelihood`` (lift-likelihood terms) or
+    ``prior`` (each tested channel's measured ROAS as a ``roas_prior.tests`` prior, the
+    prior route; :func:`mmmcal.models.roas.lift_roas_priors`).
     """
 
     name: str = Field(pattern=_LABEL)
@@ -122,6 +125,7 @@ class Arm(FrozenSpec):
     sigma_factor: float = Field(1.0, gt=0, le=1000)
     likelihood: Literal["auto", "window", "steady_state"] = "auto"
     lift_dist: Literal["normal", "studentt", "gamma"] = "normal"
+    route: Literal["likelihood", "prior"] = "likelihood"
     scenarios: tuple[str, ...] | None = Field(
         None, description="scenario labels this arm runs on (default: all)"
     )
@@ -150,6 +154,11 @@ class Arm(FrozenSpec):
         calibrated = bool(self.tests or self.geolift)
         if not calibrated and (self.bias != 0 or self.sigma_factor != 1):
             raise ValueError(f"arm {self.name!r} has no tests, so `bias`/`sigma_factor` do nothing")
+        if self.route == "prior" and not (calibrated and self.engine == "bayes"):
+            raise ValueError(
+                f"arm {self.name!r}: `route: prior` turns tests into ROAS priors of the bayes "
+                "engine; give the arm `tests` and leave `engine` at bayes"
+            )
         if self.lift_dist == "gamma" and self.likelihood != "steady_state":
             raise ValueError(
                 "`lift_dist: gamma` needs `likelihood: steady_state` (study tests have windows)"
