@@ -38,6 +38,7 @@ def main() -> None:
         start = time.perf_counter()
         rows = run_cell(study, Cell(scenario, int(seed), arm))
         first = rows.iloc[0]
+        channels = rows["channel"].tolist()
         print(
             json.dumps(
                 {
@@ -46,8 +47,8 @@ def main() -> None:
                     "divergences": int(first["divergences"]),
                     "max_rhat": round(float(first["max_rhat"]), 3),
                     "min_ess_bulk": int(first["min_ess_bulk"]),
-                    "share_mean": dict(zip(rows["channel"], rows["share_mean"].round(3))),
-                    "true_share": dict(zip(rows["channel"], rows["true_share"].round(3))),
+                    "share_mean": dict(zip(channels, rows["share_mean"].round(3), strict=True)),
+                    "true_share": dict(zip(channels, rows["true_share"].round(3), strict=True)),
                 }
             ),
             flush=True,
