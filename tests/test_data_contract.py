@@ -381,12 +381,13 @@ def malformed_frames(draw):
             data.loc[data.index[r % len(data)], col] = draw(st.text(max_size=5))
         elif kind == "negative" and col in ("sales", *CHANNELS):
             data[col] = pd.to_numeric(data[col], errors="coerce") * draw(st.sampled_from([-1, 0]))
-        elif kind == "dup":
+        elif kind == "dup" and len(data):
             data = pd.concat([data, data.iloc[[r % len(data)]]])
         elif kind == "shuffle":
             data = data.sample(frac=1, random_state=r)
         elif (
             kind == "shift"
+            and len(data)
             and "date" in data
             and pd.api.types.is_datetime64_any_dtype(data["date"])
         ):

@@ -38,7 +38,9 @@ def test_diagnostics_are_collected(fits):
     assert d.divergences == int(fit.idata_.sample_stats["diverging"].sum())
     assert d.max_rhat == pytest.approx(float(az.rhat(post).to_array().max()))
     assert d.min_ess_bulk == pytest.approx(float(az.ess(post, method="bulk").to_array().min()))
-    assert 1.0 <= d.max_rhat < 1.2 and 20 < d.min_ess_bulk <= d.chains * d.draws * 3
+    # A 2 x 100 fit may mix badly (R-hat 1.14, ESS 14 seen on a clean machine): the range is
+    # that of real statistics, not of a healthy fit.
+    assert 1.0 <= d.max_rhat < 2.0 and 1 < d.min_ess_bulk <= d.chains * d.draws * 3
     assert 0 < fit.timings_.sample_s <= d.fit_seconds
 
 
