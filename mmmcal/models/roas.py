@@ -61,7 +61,8 @@ def lift_roas_priors(lift: pd.DataFrame) -> dict[str, dict[str, float]]:
 
     ``roas = sum(delta_y) / sum(delta_x)`` over the channel's rows (target units per unit
     of spend); ``sd_log = sqrt(sum(sigma^2)) / sum(delta_y)`` (the rows' errors taken as
-    independent; the relative standard error is the log scale's sd).
+    independent; the relative standard error is the log scale's sd), at most 5, the bound
+    ``roas_prior.tests`` takes (a test that uncertain says next to nothing).
     """
     priors = {}
     for channel, rows in lift.groupby("channel", sort=False):
