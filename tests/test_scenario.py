@@ -69,3 +69,52 @@ def test_bad_date_and_unknown_preset():
 def test_yaml_must_be_mapping():
     with pytest.raises(ScenarioError, match="mapping"):
         Scenario.from_yaml(yaml.safe_dump([1, 2]))
+
+
+def _shares(world):
+    return {k: v["share"] for k, v in world.truth_dict()["channels"].items()}
+
+
+@pytest.mark.parametrize("name", ["hill-tv", "hill-all", "weibull-tv", "noisy-proxy"])
+def test_misspecified_presets_keep_the_reference_shares(name):
+    from mmmcal.world.simulate import simulate
+
+    for seed in (0, 1):
+        reference = _shares(simulate(get_preset("reference"), seed))
+        assert _shares(simulate(get_preset(name), seed)) == pytest.approx(reference, abs=0.01)
+
+
+def test_hill_all_has_convex_responses_that_no_logistic_curve_has():
+    from mmmcal.world.simulate import simulate
+
+    def marginal_over_average(name):
+        channels = simulate(get_preset(name), 0).truth_dict()["channels"]
+        return {c: v["mroas"] / v["roas"] for c, v in channels.items()}
+
+    assert max(marginal_over_average("reference").values()) < 1  # concave: mROAS < ROAS
+    hill = marginal_over_average("hill-all")
+    assert sum(ratio > 1 for ratio in hill.values()) >= 2
+    assert {c.saturation.family for c in get_preset("hill-all").channels} == {"hill"}
+
+
+def test_weibull_tv_peaks_after_airing():
+    from mmmcal.world.scenario import adstock_weights
+
+    weights = adstock_weights(get_preset("weibull-tv").channel("tv").adstock)
+    assert weights.argmax() >= 1 and weights[0] < weights.max() / 1.2
+
+
+def test_proxy_quality_and_single_channel_confounding():
+    import numpy as np
+
+    from mmmcal.world.simulate import simulate
+
+    def proxy_corr(name):
+        world = simulate(get_preset(name), 0)
+        return np.corrcoef(world.data["demand_proxy"], world.truth.demand)[0, 1]
+
+    assert proxy_corr("noisy-proxy") < proxy_corr("reference") - 0.1
+    world = simulate(get_preset("tv-only-confounded"), 0)
+    demand = np.log(world.truth.demand.to_numpy())
+    corr = {c: np.corrcoef(np.log(world.data[c]), demand)[0, 1] for c in ("tv", "social", "search")}
+    assert corr["tv"] > 0.8 and max(corr["social"], corr["search"]) < 0.3
