@@ -2,36 +2,47 @@
 
 The names below are the public API; each lives in the package of its pipeline stage
 (``world``, ``experiments``, ``lift``, ``models``, ``sampling``, ``evaluate``, ``report``,
-``study``). Names that need PyMC (the Bayesian estimator, scorecards, reports) are imported
-on first use, so ``import mmmcal`` stays quick.
+``study``). Every name is imported on first use, so ``import mmmcal`` (and ``mmmcal --help``) stays
+quick.
 """
 
 from importlib import import_module
 from typing import Any
 
-from mmmcal.experiments.conversion_lift import LiftTestDesign, conversion_lift_test, lift_tests
-from mmmcal.experiments.geolift import (
-    GeoLiftDesign,
-    causalpy_to_lift_rows,
-    national_rows,
-    run_geolift,
-)
-from mmmcal.lift.ingest import IngestResult, ingest, ingest_or_raise
-from mmmcal.lift.problems import LiftTableError
-from mmmcal.lift.table import check_lift_table, read_lift_table, validate_lift_table
-from mmmcal.lift.windows import to_per_period
-from mmmcal.models.engines import load_fit, make_engine
-from mmmcal.models.spec import ModelSpec
-from mmmcal.world.oracle import LiftOracle, OracleLift
-from mmmcal.world.presets import get_preset, load_scenario, preset_names
-from mmmcal.world.scenario import Scenario, ScenarioError
-from mmmcal.world.simulate import World, load_world, simulate
-from mmmcal.world.truth import Truth
-
 __version__ = "0.1.0"
 
-# name -> module, imported on first access (PEP 562).
+# name -> module, imported on first access (PEP 562): `import mmmcal` (and so the command
+# line's `--help`) imports none of pandas, scipy or PyMC.
 _LAZY = {
+    "LiftTestDesign": "mmmcal.experiments.conversion_lift",
+    "conversion_lift_test": "mmmcal.experiments.conversion_lift",
+    "lift_tests": "mmmcal.experiments.conversion_lift",
+    "GeoLiftDesign": "mmmcal.experiments.geolift",
+    "causalpy_to_lift_rows": "mmmcal.experiments.geolift",
+    "national_rows": "mmmcal.experiments.geolift",
+    "run_geolift": "mmmcal.experiments.geolift",
+    "IngestResult": "mmmcal.lift.ingest",
+    "ingest": "mmmcal.lift.ingest",
+    "ingest_or_raise": "mmmcal.lift.ingest",
+    "LiftTableError": "mmmcal.lift.problems",
+    "check_lift_table": "mmmcal.lift.table",
+    "read_lift_table": "mmmcal.lift.table",
+    "validate_lift_table": "mmmcal.lift.table",
+    "to_per_period": "mmmcal.lift.windows",
+    "load_fit": "mmmcal.models.engines",
+    "make_engine": "mmmcal.models.engines",
+    "ModelSpec": "mmmcal.models.spec",
+    "LiftOracle": "mmmcal.world.oracle",
+    "OracleLift": "mmmcal.world.oracle",
+    "get_preset": "mmmcal.world.presets",
+    "load_scenario": "mmmcal.world.presets",
+    "preset_names": "mmmcal.world.presets",
+    "Scenario": "mmmcal.world.scenario",
+    "ScenarioError": "mmmcal.world.scenario",
+    "World": "mmmcal.world.simulate",
+    "load_world": "mmmcal.world.simulate",
+    "simulate": "mmmcal.world.simulate",
+    "Truth": "mmmcal.world.truth",
     "CalibratedMMM": "mmmcal.models.bayes",
     "SamplerConfig": "mmmcal.models.bayes",
     "Scorecard": "mmmcal.evaluate.scorecard",
@@ -45,6 +56,10 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'mmmcal' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
 __all__ = [

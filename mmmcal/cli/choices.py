@@ -10,11 +10,15 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import cast, get_args
 
-from mmmcal.experiments.geolift import GeoLiftDesign
-from mmmcal.lift.ingest import INGEST_FORMAT_ALIASES, INGEST_FORMATS
-from mmmcal.lift.windows import LikelihoodChoice
-from mmmcal.models.engines import ENGINES
-from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS
+from mmmcal.options import (
+    ENGINES,
+    INGEST_FORMAT_ALIASES,
+    INGEST_FORMATS,
+    LIFT_DISTRIBUTIONS,
+    GeoDesignKind,
+    LikelihoodChoice,
+    SpendChangeKind,
+)
 
 __all__ = ["Engine", "GeoDesign", "IngestFormat", "LiftDistribution", "Likelihood", "SpendChange"]
 
@@ -25,13 +29,9 @@ def choice(name: str, values: Iterable[str]) -> type[StrEnum]:
     return cast(type[StrEnum], StrEnum(name, members))
 
 
-def _literal_values(field: str) -> tuple[str, ...]:
-    return get_args(GeoLiftDesign.model_fields[field].annotation)
-
-
 Engine = choice("Engine", ENGINES)
 Likelihood = choice("Likelihood", get_args(LikelihoodChoice))
 LiftDistribution = choice("LiftDistribution", LIFT_DISTRIBUTIONS)
 IngestFormat = choice("IngestFormat", (*INGEST_FORMATS, *INGEST_FORMAT_ALIASES))
-GeoDesign = choice("GeoDesign", _literal_values("design"))
-SpendChange = choice("SpendChange", _literal_values("change"))
+GeoDesign = choice("GeoDesign", get_args(GeoDesignKind))
+SpendChange = choice("SpendChange", get_args(SpendChangeKind))

@@ -26,7 +26,7 @@ from __future__ import annotations
 import warnings
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mmmcal.lift.table import validate_lift_table
+from mmmcal.options import GeoDesignKind, SpendChangeKind
 from mmmcal.world.simulate import World
 
 __all__ = [
@@ -64,8 +65,8 @@ class GeoLiftDesign(BaseModel):
     channel: str
     n_treated: int = Field(5, ge=1)
     n_periods: int = Field(4, ge=1, le=52)
-    design: Literal["random", "matched"] = "random"
-    change: Literal["heavy_up", "go_dark", "switch_on"] = "heavy_up"
+    design: GeoDesignKind = "random"
+    change: SpendChangeKind = "heavy_up"
     multiplier: float = Field(2.0, gt=0)
     pre_periods: int = Field(52, ge=8)
     end_offset: int = Field(0, ge=0)

@@ -29,12 +29,9 @@ from mmmcal.lift.ingest_rows import InputRow, RowContext
 from mmmcal.lift.problems import LiftProblem, LiftTableError, row_report
 from mmmcal.lift.scales import LiftScales
 from mmmcal.lift.table import LIFT_REQUIRED_COLUMNS, NO_ROWS, check_lift_table
+from mmmcal.options import INGEST_FORMAT_ALIASES, INGEST_FORMATS
 
-__all__ = ["INGEST_FORMATS", "INGEST_FORMAT_ALIASES", "IngestResult", "ingest", "ingest_or_raise"]
-
-INGEST_FORMATS = ("mmmcal", "robyn", "geolift")
-# Other names of a format, accepted wherever a format is: alias -> one of INGEST_FORMATS.
-INGEST_FORMAT_ALIASES = {"pymc-marketing": "mmmcal"}
+__all__ = ["IngestResult", "ingest", "ingest_or_raise"]
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,13 @@ Rows without a window measure the steady state (pymc-marketing's lift likelihood
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 
 from mmmcal.lift.problems import LiftProblem, LiftTableError
+from mmmcal.options import LikelihoodChoice
 
-__all__ = ["LikelihoodChoice", "measured_span", "split_rows", "to_per_period", "window_lengths"]
-
-LikelihoodChoice = Literal["auto", "window", "steady_state"]
+__all__ = ["measured_span", "split_rows", "to_per_period", "window_lengths"]
 
 
 def window_lengths(lift: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.Series:

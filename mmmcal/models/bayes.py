@@ -23,15 +23,15 @@ import pymc_marketing
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mmmcal.lift.table import LiftTable
-from mmmcal.lift.windows import LikelihoodChoice
 from mmmcal.models.builder import build_mmm, load_mmm
 from mmmcal.models.data import ModelData, prepare_data
 from mmmcal.models.fit_dir import read_fit_dir, write_fit_dir
 from mmmcal.models.learned_state import check_fitted, forget_learned_state
 from mmmcal.models.lift_data import validate_model_lift
-from mmmcal.models.lift_likelihood import LIFT_DISTRIBUTIONS, add_lift_likelihood
+from mmmcal.models.lift_likelihood import add_lift_likelihood
 from mmmcal.models.prior_check import check_priors, model_coords
 from mmmcal.models.spec import ModelSpec
+from mmmcal.options import LIFT_DISTRIBUTIONS, LikelihoodChoice
 from mmmcal.sampling.sampler import SampleTimes, sample_nutpie
 
 # Lift-table columns that shape a window-likelihood model; the other values enter as data.

@@ -31,13 +31,13 @@ from mmmcal.models.bounded import BoundedMMM
 from mmmcal.models.fit_dir import fit_dir_engine
 from mmmcal.models.ridge import RidgeConfig, RidgeMMM
 from mmmcal.models.spec import ModelSpec
+from mmmcal.options import ENGINES
 
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["ENGINES", "Estimator", "load_fit", "make_engine"]
+__all__ = ["Estimator", "load_fit", "make_engine"]
 
-ENGINES = ("bayes", "ridge", "bounded")
 BAYES_OPTIONS = ("likelihood", "lift_dist", "sampler")
 
 

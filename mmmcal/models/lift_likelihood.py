@@ -28,17 +28,15 @@ import numpy as np
 import pandas as pd
 
 from mmmcal.lift.table import validate_lift_table
-from mmmcal.lift.windows import LikelihoodChoice, measured_span, split_rows, to_per_period
+from mmmcal.lift.windows import measured_span, split_rows, to_per_period
+from mmmcal.options import LIFT_DISTRIBUTIONS, LikelihoodChoice
 
 __all__ = [
-    "LIFT_DISTRIBUTIONS",
     "WindowLiftTerm",
     "add_lift_likelihood",
     "impulse_response",
     "window_lift_expression",
 ]
-
-LIFT_DISTRIBUTIONS = ("normal", "studentt", "gamma")
 
 
 def _likelihood(name: str, dist: str, mu, sigma, observed, dims: str, nu: float):

@@ -20,9 +20,9 @@ from mmmcal.experiments.conversion_lift import LiftTestDesign
 from mmmcal.experiments.geolift import GeoLiftDesign
 from mmmcal.files import InputFileError, read_yaml_file
 from mmmcal.models.bayes import SamplerConfig
-from mmmcal.models.engines import ENGINES
 from mmmcal.models.ridge import RidgeConfig
 from mmmcal.models.spec import ModelSpec
+from mmmcal.options import ENGINES
 from mmmcal.specs import FrozenSpec, SpecError, format_validation_error
 from mmmcal.world.presets import get_preset
 from mmmcal.world.scenario import Scenario

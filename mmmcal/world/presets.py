@@ -65,6 +65,72 @@ def _reference() -> Scenario:
     )
 
 
+def _misspecified(ref: Scenario) -> tuple[Scenario, ...]:
+    """Worlds whose truth lies outside the default model's curve and carryover families."""
+    # Every channel S-shaped (convex below kappa: marginal ROAS above average ROAS, which no
+    # logistic curve allows), betas set so that each channel's share matches the reference.
+    hill_all_channels = tuple(
+        c.model_copy(update={"beta": beta, "saturation": HillSaturationSpec(slope=s, kappa=k)})
+        for c, (beta, s, k) in zip(
+            ref.channels, ((180.0, 2.0, 0.35), (140.0, 1.5, 0.4), (50.0, 2.5, 0.3)), strict=True
+        )
+    )
+    hill_all = ref.model_copy(
+        update={
+            "name": "hill-all",
+            "description": (
+                "The reference world with S-shaped (Hill) responses on every channel: the "
+                "logistic curve family is wrong everywhere."
+            ),
+            "channels": hill_all_channels,
+        }
+    )
+    weibull = ref.model_copy(
+        update={
+            "name": "weibull-tv",
+            "description": (
+                "The reference world with TV's effect peaking a week after airing (Weibull "
+                "carryover, lam 3, k 2, 13 lags): geometric adstock has the wrong shape."
+            ),
+            "channels": _reference_channels(WeibullAdstockSpec(lam=3.0, k=2.0, l_max=13)),
+        }
+    )
+    return hill_all, weibull
+
+
+def _confounding_variants(ref: Scenario) -> tuple[Scenario, ...]:
+    """Worlds that change what the model sees of demand, or which channels follow it."""
+    noisy_proxy = ref.model_copy(
+        update={
+            "name": "noisy-proxy",
+            "description": "The reference world with a demand proxy three times as noisy (sd 0.6).",
+            "demand": ref.demand.model_copy(update={"proxy_noise_sd": 0.6}),
+        }
+    )
+    tv_only_channels = (
+        ref.channels[0],
+        *(
+            c.model_copy(
+                update={
+                    "spend": c.spend.model_copy(update={"demand_elasticity": 0.0, "noise_sd": 0.35})
+                }
+            )
+            for c in ref.channels[1:]
+        ),
+    )
+    tv_only = ref.model_copy(
+        update={
+            "name": "tv-only-confounded",
+            "description": (
+                "The reference world where only TV's spend follows demand; social and search "
+                "are planned independently of it."
+            ),
+            "channels": tv_only_channels,
+        }
+    )
+    return noisy_proxy, tv_only
+
+
 def _presets() -> dict[str, Scenario]:
     ref = _reference()
     slow = ref.model_copy(
@@ -105,62 +171,6 @@ def _presets() -> dict[str, Scenario]:
             "channels": hill_channels,
         }
     )
-    # Every channel S-shaped (convex below kappa: marginal ROAS above average ROAS, which no
-    # logistic curve allows), betas set so that each channel's share matches the reference.
-    hill_all_channels = tuple(
-        c.model_copy(update={"beta": beta, "saturation": HillSaturationSpec(slope=s, kappa=k)})
-        for c, (beta, s, k) in zip(
-            ref.channels, ((180.0, 2.0, 0.35), (140.0, 1.5, 0.4), (50.0, 2.5, 0.3)), strict=True
-        )
-    )
-    hill_all = ref.model_copy(
-        update={
-            "name": "hill-all",
-            "description": (
-                "The reference world with S-shaped (Hill) responses on every channel: the "
-                "logistic curve family is wrong everywhere."
-            ),
-            "channels": hill_all_channels,
-        }
-    )
-    weibull = ref.model_copy(
-        update={
-            "name": "weibull-tv",
-            "description": (
-                "The reference world with TV's effect peaking a week after airing (Weibull "
-                "carryover, lam 3, k 2, 13 lags): geometric adstock has the wrong shape."
-            ),
-            "channels": _reference_channels(WeibullAdstockSpec(lam=3.0, k=2.0, l_max=13)),
-        }
-    )
-    noisy_proxy = ref.model_copy(
-        update={
-            "name": "noisy-proxy",
-            "description": "The reference world with a demand proxy three times as noisy (sd 0.6).",
-            "demand": ref.demand.model_copy(update={"proxy_noise_sd": 0.6}),
-        }
-    )
-    tv_only_channels = (
-        ref.channels[0],
-        *(
-            c.model_copy(
-                update={
-                    "spend": c.spend.model_copy(update={"demand_elasticity": 0.0, "noise_sd": 0.35})
-                }
-            )
-            for c in ref.channels[1:]
-        ),
-    )
-    tv_only = ref.model_copy(
-        update={
-            "name": "tv-only-confounded",
-            "description": (
-                "The reference world where only TV's spend follows demand; social and search "
-                "are planned independently of it."
-            ),
-            "channels": tv_only_channels,
-        }
-    )
     geo = ref.model_copy(
         update={
             "name": "reference-geo",
@@ -168,7 +178,7 @@ def _presets() -> dict[str, Scenario]:
             "geo": GeoSpec(),
         }
     )
-    every = (ref, geo, slow, weak, hill, hill_all, weibull, noisy_proxy, tv_only)
+    every = (ref, geo, slow, weak, hill, *_misspecified(ref), *_confounding_variants(ref))
     return {s.name: Scenario.from_dict(s.to_dict()) for s in every}
 
 
