@@ -466,6 +466,21 @@ def test_a_pilot_runs_the_first_seeds_and_resumes_to_all(tmp_path, monkeypatch):
         run_study(study, tmp_path, progress=False, first_seeds=0)
 
 
+def test_a_run_of_some_scenarios_resumes_to_all(tmp_path, monkeypatch):
+    data = _smoke_dict()
+    data["scenarios"].append(
+        {"preset": "reference", "name": "other", "overrides": {"n_periods": 60}}
+    )
+    study = Study.from_dict(data)
+    monkeypatch.setattr(study_runner, "run_cell", _fake_cell)
+    some = run_study(study, tmp_path, progress=False, only_scenarios=["other"])
+    assert some.total == 4 and all(cell_id.startswith("other") for cell_id in some.finished)
+    rest = run_study(study, tmp_path, progress=False)
+    assert rest.already_done == 4 and len(rest.finished) == 4 and rest.total == 8
+    with pytest.raises(StudyError, match=r"--scenario names \['typo'\]"):
+        run_study(study, tmp_path, progress=False, only_scenarios=["typo"])
+
+
 def test_prior_route_turns_an_arms_tests_into_roas_priors():
     """The arm's measured TV ROAS becomes `roas_prior.tests`; the rest of the spec stays."""
     data = _smoke_dict()

@@ -28,6 +28,13 @@ def study_run(
             help="Run only the study's first N seeds (a pilot); the same --out resumes to all."
         ),
     ] = None,
+    scenarios: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            help="Run only this scenario's cells (repeat for more); the same --out resumes to all.",
+        ),
+    ] = None,
 ) -> None:
     """Run every unfinished cell (world x arm) of a study; finished cells are kept."""
     from mmmcal.study.runner import run_study
@@ -36,7 +43,13 @@ def study_run(
     spec = load_study(study)
     try:
         run = run_study(
-            spec, out, workers=workers, scheduler=scheduler, progress=True, first_seeds=seeds
+            spec,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            progress=True,
+            first_seeds=seeds,
+            only_scenarios=scenarios,
         )
     except KeyboardInterrupt:
         err_console.print(

@@ -80,6 +80,7 @@ def run_study(
     scheduler: str | None = None,
     progress: bool = True,
     first_seeds: int | None = None,
+    only_scenarios: list[str] | None = None,
 ) -> StudyRun:
     """Run every unfinished cell of ``study`` into ``out_dir`` and return what happened.
 
@@ -90,8 +91,9 @@ def run_study(
     ``out_dir/cells/<cell_id>.parquet``; cells already there are skipped. A cell that raises
     is recorded in ``out_dir/failed/<cell_id>.txt`` and retried by the next run. A directory
     holding finished cells of a different study is refused. Run one runner per directory at
-    a time. ``first_seeds``: run only the cells of the study's first N seeds (a pilot); the
-    same directory resumes to the whole study later.
+    a time. ``first_seeds``: run only the cells of the study's first N seeds (a pilot);
+    ``only_scenarios``: only the cells of these scenario labels; the same directory resumes
+    to the whole study later.
     """
     if first_seeds is not None and first_seeds < 1:
         raise StudyError(f"--seeds must be at least 1, got {first_seeds}.")
@@ -99,11 +101,21 @@ def run_study(
         raise StudyError(f"--workers must be at least 1, got {workers}.")
     if workers is not None and scheduler is not None:
         raise StudyError("Give --workers (a local Dask cluster) or --scheduler, not both.")
+    unknown = sorted(set(only_scenarios or ()) - set(study.scenario_labels))
+    if unknown:
+        raise StudyError(
+            f"--scenario names {unknown}, which the study does not have; its scenarios are "
+            f"{study.scenario_labels}."
+        )
     preflight(study)
     out = Path(out_dir)
     cells_dir = _prepare_dir(study, out)
     seeds = set(study.seed_list[:first_seeds])
-    cells = [c for c in study.cells() if c.seed in seeds]
+    cells = [
+        c
+        for c in study.cells()
+        if c.seed in seeds and (not only_scenarios or c.scenario in only_scenarios)
+    ]
     todo = [c for c in cells if not (cells_dir / f"{c.id}.parquet").exists()]
     run = StudyRun(out, total=len(cells), already_done=len(cells) - len(todo))
     start = time.perf_counter()
