@@ -182,3 +182,13 @@ def test_trend_and_time_varying_intercept_fit_calibrated_and_round_trip(
     )
     card = Scorecard.from_models([loaded], small_world.truth_dict())
     assert set(card.models["baseline"].channels) == set(spec.channel_columns)
+    # the report's expected target includes the trend: the trend's draws move it
+    from mmmcal.report.posterior import mu_draws, scales
+
+    trend = loaded.idata_.posterior["trend_effect_contribution"]
+    assert float(abs(trend).max()) > 0
+    shifted = loaded.idata_.copy()
+    shifted.posterior["trend_effect_contribution"] = trend + 1.0
+    before = mu_draws(loaded)
+    loaded.idata_ = shifted
+    np.testing.assert_allclose(mu_draws(loaded) - before, scales(loaded)[1], rtol=1e-9)

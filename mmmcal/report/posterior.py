@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mmmcal.evaluate.checks import is_bayesian
+from mmmcal.models.builder import TREND_PREFIX
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -222,7 +223,8 @@ def _window_lift_draws(model: CalibratedMMM, window: pd.DataFrame) -> np.ndarray
 def mu_draws(model: Any) -> np.ndarray:
     """Draws of the expected target per date (target units), (sample, date).
 
-    Bayesian fits: media, controls, seasonality and intercept summed (over geos too).
+    Bayesian fits: media, controls, seasonality, trend and intercept summed (over geos too),
+    as the model's ``mu``.
     """
     if not is_bayesian(model):
         return model.mu_draws()
@@ -232,6 +234,7 @@ def mu_draws(model: Any) -> np.ndarray:
     for var, dim in (
         ("control_contribution", "control"),
         ("yearly_seasonality_contribution", None),
+        (f"{TREND_PREFIX}_effect_contribution", None),
     ):
         if var in post_vars:
             d = thin(model, var)
