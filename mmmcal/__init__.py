@@ -2,8 +2,8 @@
 
 The names below are the public API; each lives in the package of its pipeline stage
 (``world``, ``experiments``, ``lift``, ``models``, ``sampling``, ``evaluate``, ``report``,
-``study``). Every name is imported on first use, so ``import mmmcal`` (and ``mmmcal --help``) stays
-quick.
+``study``). Every name is imported on first use, so ``import mmmcal`` (and
+``mmmcal --help``) stays quick.
 """
 
 from importlib import import_module
@@ -62,38 +62,4 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
 
 
-__all__ = [
-    "CalibratedMMM",
-    "GeoLiftDesign",
-    "IngestResult",
-    "LiftOracle",
-    "LiftTableError",
-    "LiftTestDesign",
-    "ModelSpec",
-    "OracleLift",
-    "SamplerConfig",
-    "Scenario",
-    "ScenarioError",
-    "Scorecard",
-    "Truth",
-    "World",
-    "causalpy_to_lift_rows",
-    "check_lift_table",
-    "conversion_lift_test",
-    "get_preset",
-    "ingest",
-    "ingest_or_raise",
-    "lift_tests",
-    "load_fit",
-    "load_scenario",
-    "load_world",
-    "make_engine",
-    "national_rows",
-    "preset_names",
-    "read_lift_table",
-    "run_geolift",
-    "simulate",
-    "to_per_period",
-    "validate_lift_table",
-    "write_report",
-]
+__all__ = sorted(_LAZY)

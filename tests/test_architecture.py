@@ -127,24 +127,3 @@ def test_modules_and_functions_stay_readable(path):
         and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert long == []
-
-
-def test_help_imports_nothing_heavy():
-    import subprocess
-    import sys
-
-    script = (
-        "import sys\n"
-        "sys.argv = ['mmmcal', '--help']\n"
-        "import mmmcal\n"
-        "from mmmcal.cli import app\n"
-        "try:\n"
-        "    app()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = ('pandas', 'scipy', 'xarray', 'pymc', 'pytensor', 'arviz', 'matplotlib')\n"
-        "print(sorted(m for m in heavy if m in sys.modules))\n"
-    )
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert "Usage: mmmcal" in run.stdout
-    assert run.stdout.strip().splitlines()[-1] == "[]"
