@@ -223,6 +223,19 @@ def test_demo_fast_runs_end_to_end(tmp_path):
     # Even a smoke run shows the problem: the uncalibrated model over-credits TV.
     tv = card["models"]["uncalibrated"]["channels"]["tv"]
     assert tv["share_mean"] > tv["true_share"] + 0.05
+    # Where the seconds went: every phase, each fit's parts, adding up to no more than the total.
+    times = json.loads((tmp_path / "demo" / "timings.json").read_text())
+    assert set(times["fits"]) == set(card["models"])
+    for name, parts in times["fits"].items():
+        assert parts["sample_s"] > 0 and parts["build_and_checks_s"] >= 0
+        assert parts["compiled_model"] in {"compiled", "disk", "memory"}
+        measured = parts["compile_s"] + parts["sample_s"] + parts["deterministics_s"]
+        assert measured + parts["build_and_checks_s"] == pytest.approx(
+            times[f"fit_{name}_s"], abs=0.05
+        )
+    phases = sum(v for k, v in times.items() if k.endswith("_s") and k != "total_s")
+    assert 0 < phases <= times["total_s"]
+    assert f"demo took {times['total_s']:.0f}s" in result.output.replace("\n", " ")
 
 
 def test_ingest_lists_every_row_and_exits_nonzero_on_rejections(tmp_path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +15,50 @@ from mmmcal.cli.choices import Engine, LiftDistribution, Likelihood
 from mmmcal.cli.views import checks_view, console, lift_table_view, scorecard_view, trust_view
 
 __all__ = ["cache", "demo", "fit", "report", "score"]
+
+
+class _PhaseClock:
+    """Seconds per named phase of a command (``with clock("report_s"): ...``); repeats add up."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._now = time.perf_counter
+        self._start = self._now()
+        self.seconds: dict[str, float] = {}
+        self.fits: dict[str, dict] = {}
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        began = self._now()
+        try:
+            yield
+        finally:
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + self._now() - began
+
+    def fit_parts(self, name: str, timings) -> None:
+        """Record where a fit's seconds went (its :class:`SampleTimes`; build = the rest)."""
+        wall = self.seconds[f"fit_{name}_s"]
+        parts = {  # NaN (not measured, e.g. pymc's own sampler) left out
+            k: v
+            for k, v in (
+                ("compile_s", timings.compile_s),
+                ("sample_s", timings.sample_s),
+                ("deterministics_s", timings.deterministics_s),
+            )
+            if v == v
+        }
+        self.fits[name] = {
+            **{k: round(v, 2) for k, v in parts.items()},
+            "build_and_checks_s": round(wall - sum(parts.values()), 2),
+            "compiled_model": timings.source,
+            "retried": timings.retried,
+        }
+
+    def phases(self) -> dict:
+        """Every phase's seconds, the fits' parts, and the total (process start-up excluded)."""
+        rounded = {k: round(v, 2) for k, v in self.seconds.items()}
+        return {**rounded, "fits": self.fits, "total_s": round(self._now() - self._start, 2)}
 
 
 def _sampler(draws: int | None, chains: int | None, tune: int | None, seed: int, fast: bool):
@@ -220,8 +266,6 @@ def demo(
     Each channel gets an 8-week switch-on test that reports its lift week by week (the ramp
     through adstock), calibrated with the window-aware likelihood.
     """
-    import time
-
     from mmmcal.evaluate.scorecard import Scorecard
     from mmmcal.experiments.conversion_lift import LiftTestDesign, lift_tests
     from mmmcal.models.bayes import CalibratedMMM
@@ -230,15 +274,17 @@ def demo(
     from mmmcal.world.presets import get_preset
     from mmmcal.world.simulate import simulate as run_simulation
 
-    start = time.perf_counter()
-    world = run_simulation(get_preset("reference"), seed)
-    world.save(out / "world")
+    clock = _PhaseClock()
+    with clock("simulate_s"):
+        world = run_simulation(get_preset("reference"), seed)
+        world.save(out / "world")
     channels = world.scenario.channel_names
     report_kind = "mean" if mean_only else "per_period"
     designs = [
         LiftTestDesign(channel=c, n_periods=8, switch_on=True, report=report_kind) for c in channels
     ]
-    all_tests = lift_tests(world, designs, seed=seed)
+    with clock("lift_tests_s"):
+        all_tests = lift_tests(world, designs, seed=seed)
     tv_test = all_tests[all_tests.channel == "tv"].reset_index(drop=True)
     tv_test.to_csv(out / "lift_tv.csv", index=False)
     all_tests.to_csv(out / "lift_all.csv", index=False)
@@ -257,14 +303,18 @@ def demo(
         ("calibrated_all", all_tests),
     ):
         model = CalibratedMMM(spec, table, sampler=sampler, name=name)
-        _fit_with_status(model, world.data, name)
-        model.save(out / "fits" / name)
+        with clock(f"fit_{name}_s"):
+            _fit_with_status(model, world.data, name)
+        clock.fit_parts(name, model.timings_)
+        with clock("save_s"):
+            model.save(out / "fits" / name)
         models.append(model)
-    card = Scorecard.from_models(models, world.truth_dict())
+    with clock("score_s"):
+        card = Scorecard.from_models(models, world.truth_dict())
     console.print(scorecard_view(card))
     trust = _show_trust(models, flagged_only=True)
     card.save(out / "scorecard.json", trust=trust.to_dict())
-    with console.status("Writing report ...", spinner="dots"):
+    with console.status("Writing report ...", spinner="dots"), clock("report_s"):
         write_report(
             models,
             out / "report.html",
@@ -272,10 +322,13 @@ def demo(
             lift=all_tests,
             title="mmmcal demo: the reference world, before and after calibration",
         )
+    times = clock.phases()
+    (out / "timings.json").write_text(json.dumps(times, indent=2) + "\n")
+    fits = " / ".join(f"{clock.seconds[f'fit_{m.name}_s']:.0f}" for m in models)
     console.print(
         f"Scorecard -> {escape(str(out / 'scorecard.json'))}; "
         f"report -> {escape(str(out / 'report.html'))}; "
-        f"demo took {time.perf_counter() - start:.0f}s"
+        f"demo took {times['total_s']:.0f}s (fits {fits} s; phases in timings.json)"
     )
 
 
