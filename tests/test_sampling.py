@@ -66,3 +66,47 @@ def test_reused_model_draws_equal_a_fresh_compile(fits, tiny_sampler):
     np.testing.assert_array_equal(post["date"].values, world.data["date"].to_numpy())
     for group in ("constant_data", "observed_data", "fit_data"):
         assert group in reused.idata_
+
+
+@pytest.mark.slow
+def test_deterministics_of_all_draws_at_once_equal_pymc_draw_by_draw(fits, tiny_sampler):
+    import pymc as pm
+
+    _, cal, _ = fits
+    # Another world of the same structure re-uses cal's compiled model (and its pm.Model):
+    # cal's model must still hold cal's data afterwards.
+    other = _short_world(5)
+    lift = conversion_lift_test(other, LiftTestDesign(channel="tv", n_periods=8, switch_on=True), 5)
+    spec = ModelSpec.for_world(other, yearly_seasonality=None)
+    again = CalibratedMMM(spec, lift, sampler=tiny_sampler).fit(other.data)
+    assert again.timings_.source == "memory"
+    for mmm in (cal, again):
+        post = mmm.idata_.posterior.isel(chain=[0], draw=slice(0, 5))
+        model = mmm.mmm_.model
+        free = post[[rv.name for rv in model.free_RVs]]
+        ref = pm.compute_deterministics(free, model=model, progressbar=False)
+        assert set(ref.data_vars) == {d.name for d in model.deterministics} and ref.data_vars
+        for name in ref.data_vars:
+            assert post[name].dims == ref[name].dims, name
+            np.testing.assert_allclose(post[name].values, ref[name].values, rtol=1e-9, err_msg=name)
+
+
+@pytest.mark.slow
+def test_deterministics_fall_back_to_draw_by_draw_when_the_fast_path_fails(
+    fits, small_world, tiny_sampler, monkeypatch
+):
+    import mmmcal.sampling.sampler as sampler
+
+    _, cal, _ = fits
+    sampler.clear_compiled_cache()  # a new entry: the fast path is built again, and fails
+
+    def broken(model):
+        raise NotImplementedError("no vectorisation rule")
+
+    monkeypatch.setattr(sampler, "batched_deterministics", broken)
+    with pytest.warns(RuntimeWarning, match="draw by draw instead of all at once"):
+        again = CalibratedMMM(cal.spec, cal.lift, sampler=tiny_sampler).fit(small_world.data)
+    post, ref = again.idata_.posterior, cal.idata_.posterior
+    assert set(post.data_vars) == set(ref.data_vars)
+    for name in ref.data_vars:  # same seed and compiled model: the same draws and values
+        np.testing.assert_allclose(post[name].values, ref[name].values, rtol=1e-9, err_msg=name)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from mmmcal.sampling.compile import compile_model
+from mmmcal.sampling.deterministics import batched_deterministics, evaluate_batched
 from mmmcal.sampling.fingerprint import shared_variables
 
 __all__ = ["SampleTimes", "clear_compiled_cache", "sample_nutpie"]
@@ -42,7 +44,9 @@ class _Compiled:
     model: Any  # pm.Model whose shared variables receive each fit's data for deterministics
     sampler: Any  # nutpie CompiledPyMCModel
     build: Literal["mmmcal", "nutpie"] = "mmmcal"
-    deterministics: Callable | None = None
+    deterministics: Callable | None = None  # draw by draw (PyMC's compiled function)
+    # All draws at once (mmmcal.sampling.deterministics); False: could not be built here.
+    batched: tuple | Literal[False] | None = None
 
 
 _CACHE: OrderedDict[str, _Compiled] = OrderedDict()
@@ -92,30 +96,77 @@ def _compile(model, free: list[str], store: bool, fast: bool) -> tuple[_Compiled
 
 
 def _deterministics(entry: _Compiled, posterior, values: dict[str, np.ndarray], coords, dims):
-    """Posterior with the model's deterministics added (computed on ``values``)."""
+    """Posterior with the model's deterministics added (computed on ``values``).
+
+    All draws at once (:mod:`mmmcal.sampling.deterministics`); where that cannot be built or
+    fails, draw by draw with PyMC's compiled function, with a warning.
+    """
+    cached = entry.model
+    if not cached.deterministics:
+        return posterior
+    # The cached model is the first fit's own model: lend it this fit's data, then give its
+    # own back, so that fit's model still describes its data.
+    shared = shared_variables(cached)
+    own = {name: var.get_value() for name, var in shared.items()}
+    for name, var in shared.items():
+        var.set_value(values[name])
+    try:
+        return _computed(entry, posterior, coords, dims)
+    finally:
+        for name, var in shared.items():
+            var.set_value(own[name])
+
+
+def _computed(entry: _Compiled, posterior, coords, dims):
+    """``posterior`` merged with the deterministics of ``entry``'s model (data already set)."""
     import xarray as xr
+
+    cached = entry.model
+    if entry.batched is None:
+        try:
+            entry.batched = batched_deterministics(cached)
+        except Exception as err:  # an op without a vectorisation rule: the plain path
+            entry.batched = False
+            _batched_failed(f"it could not be built: {type(err).__name__}: {err}")
+    if entry.batched:
+        try:
+            fn, inputs, outputs = entry.batched
+            computed = evaluate_batched(fn, inputs, outputs, posterior, dims=dims, coords=coords)
+        except Exception as err:
+            entry.batched = False
+            _batched_failed(f"it failed: {type(err).__name__}: {err}")
+        else:
+            return xr.merge([posterior, computed], compat="override")
+    return xr.merge([posterior, _draw_by_draw(entry, posterior, coords, dims)], compat="override")
+
+
+def _batched_failed(cause: str) -> None:
+    warnings.warn(
+        f"mmmcal evaluates the deterministics draw by draw instead of all at once ({cause}); "
+        "the same values, a slower first fit.",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+
+
+def _draw_by_draw(entry: _Compiled, posterior, coords, dims):
+    """The deterministics with PyMC's compiled function, one draw per call."""
     from pymc.backends.arviz import apply_function_over_dataset
 
     cached = entry.model
-    names = [d.name for d in cached.deterministics]
-    if not names:
-        return posterior
     if entry.deterministics is None:
         entry.deterministics = cached.compile_fn(
             inputs=cached.free_RVs, outs=cached.deterministics, on_unused_input="ignore"
         )
-    for name, var in shared_variables(cached).items():
-        var.set_value(values[name])
-    computed = apply_function_over_dataset(
+    return apply_function_over_dataset(
         entry.deterministics,
         posterior[[rv.name for rv in cached.free_RVs]],
-        output_var_names=names,
+        output_var_names=[d.name for d in cached.deterministics],
         dims=dims,
         coords=coords,
         sample_dims=("chain", "draw"),
         progressbar=False,
     )
-    return xr.merge([posterior, computed], compat="override")
 
 
 def _compiled_for(model, key: str | None, values: dict, fast_compile: bool):
