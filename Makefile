@@ -1,7 +1,7 @@
 # Two entry points: `make demo` and `make test`. Both install the locked environment first,
 # with every module's bytecode compiled: where PYTHONDONTWRITEBYTECODE is set, Python never
-# writes it, and each process would compile pandas, SciPy and PyMC from source again (about
-# 20 s of every command that fits).
+# writes it, and each process would compile pandas, SciPy and PyMC from source again (the
+# imports of a fit: 21 s without bytecode, 7 s with it).
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 export UV_PYTHON_DOWNLOADS := never
