@@ -145,7 +145,8 @@ def test_fit_loads_a_stored_model_and_samples_the_same_posterior(fits, tiny_samp
         spec, lift, sampler=sampler.model_copy(update={"reuse_compiled": False})
     ).fit(world.data)
     assert fresh.timings_.source == "compiled"
-    assert loaded.timings_.compile_s < 0.2 * fresh.timings_.compile_s
+    # Loading (with its check) costs 1-4 s against 10-20 s of compiling, under the suite's load.
+    assert loaded.timings_.compile_s < 0.3 * fresh.timings_.compile_s
     # Stored machine code rounds a few last bits differently from freshly JIT-compiled code,
     # so the chains part ways: compare the posteriors, not the draws.
     for fit in (loaded, fresh):
