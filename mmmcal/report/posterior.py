@@ -15,6 +15,7 @@ import pandas as pd
 
 from mmmcal.evaluate.checks import is_bayesian
 from mmmcal.models.builder import TREND_PREFIX
+from mmmcal.sampling.deterministics import numpy_mode
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -112,7 +113,7 @@ def adstock_total_weight(model: CalibratedMMM) -> np.ndarray:
         dim="lag",
         **_draw_params(model, mmm.adstock.variable_mapping),
     )
-    return np.asarray(w.sum("lag").transpose("sample", "channel").eval())
+    return np.asarray(w.sum("lag").transpose("sample", "channel").eval(mode=numpy_mode()))
 
 
 def response_draws(model: Any, spend: np.ndarray) -> np.ndarray:
@@ -131,7 +132,8 @@ def response_draws(model: Any, spend: np.ndarray) -> np.ndarray:
     params = _draw_params(model, mmm.saturation.variable_mapping)
     weights = adstock_total_weight(model)
     x = as_xtensor((spend / cs)[None] * weights[:, None, :], dims=("sample", "grid", "channel"))
-    out = mmm.saturation.function(x, **params).transpose("sample", "grid", "channel").eval()
+    out = mmm.saturation.function(x, **params).transpose("sample", "grid", "channel")
+    out = out.eval(mode=numpy_mode())
     return np.asarray(out) * ts
 
 
@@ -151,7 +153,8 @@ def contribution_total_draws(model: CalibratedMMM, spend: np.ndarray) -> np.ndar
         x, dim="date", **_draw_params(model, mmm.adstock.variable_mapping)
     )
     out = mmm.saturation.function(adstocked, **_draw_params(model, mmm.saturation.variable_mapping))
-    return np.asarray(out.sum("date").transpose("sample", "channel").eval()) * ts
+    total = out.sum("date").transpose("sample", "channel")
+    return np.asarray(total.eval(mode=numpy_mode())) * ts
 
 
 def marginal_roas_draws(model: Any, step: float = 0.01) -> np.ndarray | None:
@@ -211,7 +214,9 @@ def _window_lift_draws(model: CalibratedMMM, window: pd.DataFrame) -> np.ndarray
     term = WindowLiftTerm.from_rows(window, channels, mmm.adstock.l_max, cs)
     inputs = {v: xtensor(v, dims=("channel",), shape=(len(channels),)) for v in mapping.values()}
     fn = pytensor.function(
-        list(inputs.values()), window_lift_expression(mmm.adstock, mmm.saturation, inputs, term)
+        list(inputs.values()),
+        window_lift_expression(mmm.adstock, mmm.saturation, inputs, term),
+        mode=numpy_mode(),
     )
     draws = {v: thin(model, v).transpose("sample", "channel").to_numpy() for v in inputs}
     out = np.zeros((n_thinned(model), len(window)))
