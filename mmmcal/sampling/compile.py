@@ -25,7 +25,14 @@ from mmmcal.sampling.fingerprint import fingerprint
 from mmmcal.sampling.store import CACHE_ENV, cache_dir, writable_entry
 from mmmcal.sampling.verify import check_loaded
 
-__all__ = ["FAST_COMPILE_ENV", "FastCompileWarning", "Source", "compile_model", "fast_compile_on"]
+__all__ = [
+    "FAST_COMPILE_ENV",
+    "FastCompileWarning",
+    "Source",
+    "compile_model",
+    "fast_compile_on",
+    "is_stored",
+]
 
 FAST_COMPILE_ENV = "MMMCAL_FAST_COMPILE"
 Source = Literal["compiled", "disk", "nutpie"]
@@ -115,6 +122,19 @@ def _fast(model, var_names: list[str], store: bool) -> tuple[object, Source]:
         if loaded is not None:
             return loaded, "disk"
     return fast_compile.build(model, var_names, entry, point_fn), "compiled"
+
+
+def is_stored(model) -> bool:
+    """Whether the store holds ``model`` compiled (all free variables), without compiling."""
+    directory = cache_dir()
+    if directory is None or not fast_compile_on() or not numba_patches.SUPPORTED:
+        return False
+    try:
+        names = [v.name for v in model.free_RVs]
+        key = fingerprint(model, names, fast_compile.initial_points(model))
+    except Exception:  # a model the store cannot key is not stored
+        return False
+    return key is not None and (directory / key / "meta.json").exists()
 
 
 def compile_model(
