@@ -4,7 +4,7 @@ Compiling a model for nutpie's numba backend costs ~11-14 s (:mod:`mmmcal.sampli
 more than sampling the reference model takes. Every value that changes between data sets
 (spend, target, controls, scales, lift results) is model data, so a model with the same
 structure — same spec, data shape and lift-test design — re-uses the compiled sampler with
-its new data (``CompiledPyMCModel.with_data``); so do the compiled deterministics. Within a
+its new data (``CompiledPyMCModel.with_data``); so does the deterministics' function. Within a
 process the compiled model stays in memory; across processes it is loaded from the disk store
 of :mod:`mmmcal.sampling.store`, so a re-run notebook or a new Dask worker does not compile
 again.
