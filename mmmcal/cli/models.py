@@ -251,6 +251,24 @@ def report(
     console.print(f"Report -> {escape(str(path))}")
 
 
+def _fit_and_save(models: list, data, fits_dir: Path, clock: _PhaseClock) -> None:
+    """Fit and save ``models`` in order.
+
+    The later structures compile in a second process while the first fits
+    (:class:`mmmcal.models.precompile.Precompiler`).
+    """
+    from mmmcal.models.precompile import Precompiler
+
+    with Precompiler.for_fits(models, data) as ahead:
+        for model in models:
+            with clock(f"fit_{model.name}_s"):
+                ahead.wait(model)
+                _fit_with_status(model, data, model.name)
+            clock.fit_parts(model.name, model.timings_)
+            with clock("save_s"):
+                model.save(fits_dir / model.name)
+
+
 def demo(
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("demo_out"),
     fast: Annotated[
@@ -269,7 +287,6 @@ def demo(
     from mmmcal.evaluate.scorecard import Scorecard
     from mmmcal.experiments.conversion_lift import LiftTestDesign, lift_tests
     from mmmcal.models.bayes import CalibratedMMM
-    from mmmcal.models.precompile import Precompiler
     from mmmcal.models.spec import ModelSpec
     from mmmcal.report.page import write_report
     from mmmcal.world.presets import get_preset
@@ -305,15 +322,7 @@ def demo(
             ("calibrated_all", all_tests),
         )
     ]
-    # The later two structures compile in a second process while the first fits.
-    with Precompiler.for_fits(models, world.data) as ahead:
-        for model in models:
-            with clock(f"fit_{model.name}_s"):
-                ahead.wait(model)
-                _fit_with_status(model, world.data, model.name)
-            clock.fit_parts(model.name, model.timings_)
-            with clock("save_s"):
-                model.save(out / "fits" / model.name)
+    _fit_and_save(models, world.data, out / "fits", clock)
     with clock("score_s"):
         card = Scorecard.from_models(models, world.truth_dict())
     console.print(scorecard_view(card))
