@@ -71,18 +71,23 @@ def _fall_back(cause: str) -> None:
     )
 
 
-def _entry(model, var_names: list[str], point_fn) -> Path | None:
-    """The store entry for ``model``; None when the store is off, unwritable or can't key it."""
+def _keyed(model, var_names: list[str], point_fn) -> Path | None:
+    """Where the store keeps ``model``; None when the store is off or can't key it."""
     directory = cache_dir()
     key = None if directory is None else fingerprint(model, var_names, point_fn)
-    if directory is None or key is None:
+    return None if directory is None or key is None else directory / key
+
+
+def _entry(model, var_names: list[str], point_fn) -> Path | None:
+    """The store entry for ``model``; None when the store is off, unwritable or can't key it."""
+    entry = _keyed(model, var_names, point_fn)
+    if entry is None:
         return None
-    entry = directory / key
     if not (entry / "meta.json").exists():
         reason = writable_entry(entry)
         if reason is not None:
             warnings.warn(
-                f"Cannot write compiled models to {directory} ({reason}); compiling without "
+                f"Cannot write compiled models to {entry.parent} ({reason}); compiling without "
                 f"storing. Set {CACHE_ENV} to a writable folder, or to 'off'.",
                 stacklevel=4,
             )
@@ -126,15 +131,14 @@ def _fast(model, var_names: list[str], store: bool) -> tuple[object, Source]:
 
 def is_stored(model) -> bool:
     """Whether the store holds ``model`` compiled (all free variables), without compiling."""
-    directory = cache_dir()
-    if directory is None or not fast_compile_on() or not numba_patches.SUPPORTED:
+    if not fast_compile_on() or not numba_patches.SUPPORTED:
         return False
     try:
         names = [v.name for v in model.free_RVs]
-        key = fingerprint(model, names, fast_compile.initial_points(model))
+        entry = _keyed(model, names, fast_compile.initial_points(model))
     except Exception:  # a model the store cannot key is not stored
         return False
-    return key is not None and (directory / key / "meta.json").exists()
+    return entry is not None and (entry / "meta.json").exists()
 
 
 def compile_model(

@@ -95,10 +95,10 @@ def evaluate_batched(
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     n = chains * draws
     values = [posterior[name].values.reshape(n, *posterior[name].shape[2:]) for name in inputs]
-    first = fn(*(v[:1] for v in values))
+    first = fn(*(v[:1] for v in values))  # one draw: how many elements a draw makes
     per_draw = max(1, sum(int(np.size(a)) for a in first))
     step = max(1, _ELEMENTS_PER_CALL // per_draw)
-    parts = [fn(*(v[i : i + step] for v in values)) for i in range(0, n, step)]
+    parts = [first, *(fn(*(v[i : i + step] for v in values)) for i in range(1, n, step))]
     data: dict[str, Any] = {}
     for j, name in enumerate(outputs):
         stacked = np.concatenate([np.asarray(p[j]) for p in parts], axis=0)
