@@ -23,7 +23,7 @@ import pymc_marketing
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mmmcal.lift.table import LiftTable
-from mmmcal.models.builder import build_mmm, load_mmm
+from mmmcal.models.builder import build_mmm, load_mmm, save_mmm
 from mmmcal.models.data import ModelData, prepare_data
 from mmmcal.models.fit_dir import read_fit_dir, write_fit_dir
 from mmmcal.models.learned_state import check_fitted, forget_learned_state
@@ -395,7 +395,7 @@ class CalibratedMMM:
             lift=self.lift,
             meta=meta,
             problems=self.diagnostics_.problems,
-            write_model=lambda path: self.mmm_.save(str(path)),
+            write_model=lambda path: save_mmm(self.mmm_, path),
         )
 
     @classmethod
