@@ -46,14 +46,24 @@ def test_diagnostics_are_collected(fits):
 
 @pytest.mark.slow
 def test_save_load_gives_same_contributions(fits, tmp_path):
+    import arviz as az
+
     cal = fits[1]
     cal.save(tmp_path / "fit")
     assert {"model.nc", "spec.yaml", "fit.json", "lift.csv"} <= {
         p.name for p in (tmp_path / "fit").iterdir()
     }
     loaded = CalibratedMMM.load(tmp_path / "fit")
+    # deterministics are stored in float32 (free variables in float64) and read as float64
+    stored = az.from_netcdf(tmp_path / "fit" / "model.nc").posterior
+    assert stored["channel_contribution"].dtype == np.float32
+    assert stored["saturation_lam"].dtype == np.float64
+    assert loaded.idata_.posterior["channel_contribution"].dtype == np.float64
     np.testing.assert_allclose(
-        loaded.channel_contributions().values, cal.channel_contributions().values
+        loaded.channel_contributions().values, cal.channel_contributions().values, rtol=1e-6
+    )
+    np.testing.assert_array_equal(
+        loaded.idata_.posterior["saturation_lam"], cal.idata_.posterior["saturation_lam"]
     )
     assert loaded.lift is not None and len(loaded.lift) == 1
     assert loaded.diagnostics_ == cal.diagnostics_

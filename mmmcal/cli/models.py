@@ -335,6 +335,8 @@ def demo(
             truth=world.truth_dict(),
             lift=all_tests,
             title="mmmcal demo: the reference world, before and after calibration",
+            card=card,
+            trust=trust,
         )
     times = clock.phases()
     (out / "timings.json").write_text(json.dumps(times, indent=2) + "\n")

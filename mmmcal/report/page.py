@@ -28,7 +28,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mmmcal.evaluate.checks import diagnostic_checks, is_bayesian
 from mmmcal.evaluate.scorecard import Scorecard
-from mmmcal.evaluate.trust import trust_table
+from mmmcal.evaluate.trust import TrustTable, trust_table
 from mmmcal.lift.table import national_rows, union_lift
 from mmmcal.report.figures import (
     ReportFigure,
@@ -144,11 +144,15 @@ def write_report(
     truth: dict[str, Any] | None = None,
     lift: pd.DataFrame | None = None,
     title: str | None = None,
+    card: Scorecard | None = None,
+    trust: TrustTable | None = None,
 ) -> Path:
     """Write the validation report of fitted ``models`` to ``path`` (self-contained HTML).
 
     ``lift`` defaults to the union of the models' own lift tables; ``truth`` (a
-    ``truth.json`` document) adds truth markers and coverage highlighting.
+    ``truth.json`` document) adds truth markers and coverage highlighting. ``card``
+    (``Scorecard.from_models(models, truth)``) and ``trust`` (``trust_table(models)``) are
+    computed here unless a caller that has them already passes them.
     """
     if not models:
         raise ValueError("A report needs at least one fitted model.")
@@ -156,7 +160,7 @@ def write_report(
         lift = union_lift(m.lift for m in models)
     if lift is not None and len(models[0].spec.dims) == 0:
         lift = national_rows(lift)
-    card = Scorecard.from_models(models, truth)
+    card = card if card is not None else Scorecard.from_models(models, truth)
     has_truth = truth is not None
     page = render(
         "report.html",
@@ -170,7 +174,7 @@ def write_report(
         has_truth=has_truth,
         unhealthy=card.unhealthy,
         scorecard=scorecard_rows(card, has_truth),
-        trust=trust_table(models),
+        trust=trust if trust is not None else trust_table(models),
         checks=[c for m in models for c in diagnostic_checks(m)],
         bayesian=[m for m in models if is_bayesian(m)],
         baselines=[m for m in models if not is_bayesian(m)],
