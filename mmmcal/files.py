@@ -12,7 +12,13 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["InputFileError", "parse_yaml", "read_csv_file", "read_yaml_file"]
+__all__ = [
+    "InputFileError",
+    "parse_yaml",
+    "read_csv_file",
+    "read_truth_file",
+    "read_yaml_file",
+]
 
 
 class InputFileError(ValueError):
@@ -63,6 +69,23 @@ def read_yaml_file(path: str | Path, what: str) -> Any:
             f"The {what} {str(path)!r} is not UTF-8 text (byte {err.start})."
         ) from None
     return parse_yaml(text, f"{what} {str(path)!r}")
+
+
+def read_truth_file(path: str | Path) -> dict[str, Any]:
+    """A simulated world's ``truth.json``; errors name the file and what it should be."""
+    import json
+
+    path = _existing_file(path, "truth file")
+    try:
+        doc = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputFileError(f"The truth file {str(path)!r} is not valid JSON ({err}).") from None
+    if not isinstance(doc, dict) or "channels" not in doc:
+        raise InputFileError(
+            f"The truth file {str(path)!r} is not a world's truth.json (it has no `channels`); "
+            "use the truth.json that `mmmcal simulate` writes."
+        )
+    return doc
 
 
 def parse_yaml(text: str, what: str) -> Any:

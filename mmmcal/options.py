@@ -14,6 +14,7 @@ __all__ = [
     "INGEST_FORMATS",
     "INGEST_FORMAT_ALIASES",
     "LIFT_DISTRIBUTIONS",
+    "OBJECTIVES",
     "GeoDesignKind",
     "LikelihoodChoice",
     "SpendChangeKind",
@@ -25,6 +26,8 @@ ENGINES = ("bayes", "ridge", "bounded")
 LikelihoodChoice = Literal["auto", "window", "steady_state"]
 # Distribution of a lift row's measured lift around the model's (mmmcal.models.lift_likelihood).
 LIFT_DISTRIBUTIONS = ("normal", "studentt", "gamma")
+# What a budget split maximises (mmmcal.decide.allocate).
+OBJECTIVES = ("neutral", "mean_minus_sd")
 # Formats `mmmcal ingest` reads (mmmcal.lift.ingest), and other names of them.
 INGEST_FORMATS = ("mmmcal", "robyn", "geolift")
 INGEST_FORMAT_ALIASES = {"pymc-marketing": "mmmcal"}

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from mmmcal.cli import lift, models, study, world
+from mmmcal.cli import decide, lift, models, study, world
 from mmmcal.cli.views import err_console
 
 __all__ = ["app", "friendly", "print_error", "study_app"]
@@ -103,6 +103,7 @@ for command in (
     lift.check_lift,
     models.fit,
     models.score,
+    decide.optimize,
     models.report,
     models.demo,
     models.cache,

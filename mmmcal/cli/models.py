@@ -98,24 +98,6 @@ def _fit_baseline(engine: str, spec, table, frame, out: Path, name: str, **optio
     baseline.save(out)
 
 
-def _read_truth(path: Path | None) -> dict | None:
-    """A world's ``truth.json``, or None; errors name the file."""
-    if path is None:
-        return None
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"The truth file {str(path)!r} does not exist.")
-    try:
-        doc = json.loads(Path(path).read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"The truth file {str(path)!r} is not valid JSON ({err}).") from None
-    if not isinstance(doc, dict) or "channels" not in doc:
-        raise ValueError(
-            f"The truth file {str(path)!r} is not a world's truth.json (it has no `channels`); "
-            "use the truth.json that `mmmcal simulate` writes."
-        )
-    return doc
-
-
 def _show_trust(models, *, flagged_only: bool):
     """Print the "what to trust" table and its checks (only REVIEW/FAIL if ``flagged_only``)."""
     from mmmcal.evaluate.trust import trust_table
@@ -212,9 +194,10 @@ def score(
     nothing written) unless --allow-unhealthy is given.
     """
     from mmmcal.evaluate.scorecard import Scorecard
+    from mmmcal.files import read_truth_file
     from mmmcal.models.engines import load_fit
 
-    truth_doc = _read_truth(truth)
+    truth_doc = None if truth is None else read_truth_file(truth)
     models = [load_fit(f) for f in fit]
     card = Scorecard.from_models(models, truth_doc)
     console.print(scorecard_view(card))
@@ -239,11 +222,12 @@ def report(
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
 ) -> None:
     """Write a self-contained HTML validation report of one or more fits."""
+    from mmmcal.files import read_truth_file
     from mmmcal.lift.table import read_lift_table
     from mmmcal.models.engines import load_fit
     from mmmcal.report.page import write_report
 
-    truth_doc = _read_truth(truth)
+    truth_doc = None if truth is None else read_truth_file(truth)
     table = read_lift_table(lift) if lift else None
     with console.status("Writing report ...", spinner="dots"):
         models = [load_fit(f) for f in fit]

@@ -1,0 +1,106 @@
+"""``mmmcal optimize``: the budget split a fit recommends, scored against the truth if given."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, cast
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mmmcal.cli.views import console
+from mmmcal.options import OBJECTIVES
+
+__all__ = ["optimize"]
+
+
+def _bounds(path: Path | None) -> dict | None:
+    """``bounds.yaml``: channel -> {min, max} spend per period; errors name the file."""
+    if path is None:
+        return None
+    from mmmcal.files import read_yaml_file
+
+    doc = read_yaml_file(path, "bounds file")
+    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+        raise ValueError(
+            f"The bounds file {str(path)!r} must map each channel to {{min: ..., max: ...}} "
+            "(spend per period), e.g. 'tv: {min: 1000, max: 6000}'."
+        )
+    return doc
+
+
+def _view(doc: dict) -> Table:
+    table = Table(title=f"Budget split of {escape(doc['model'])}: {escape(doc['objective'])}")
+    for col in ("channel", "today", "bounds", "recommended", "response change [90%]"):
+        table.add_column(col, justify="left" if col == "channel" else "right")
+    for r in doc["channels"]:
+        table.add_row(
+            escape(str(r["channel"])),
+            f"{r['today']:,.0f}",
+            f"{r['lower_bound']:,.0f}-{r['upper_bound']:,.0f}",
+            f"{r['recommended']:,.0f}",
+            f"{r['response_change']:+,.1f} [{r['response_change_lo']:+,.1f}, "
+            f"{r['response_change_hi']:+,.1f}]",
+        )
+    return table
+
+
+def optimize(
+    fit: Annotated[Path, typer.Option(help="Fit directory (any engine).")],
+    budget: Annotated[
+        float | None, typer.Option(help="Spend per period to split (default: today's total).")
+    ] = None,
+    bounds: Annotated[
+        Path | None, typer.Option(help="YAML: channel -> {min, max} spend per period.")
+    ] = None,
+    objective: Annotated[
+        str, typer.Option(help=f"What to maximise: {', '.join(OBJECTIVES)}.")
+    ] = "neutral",
+    risk_aversion: Annotated[
+        float, typer.Option(help="mean_minus_sd: weight of the sd (default 1).")
+    ] = 1.0,
+    truth: Annotated[
+        Path | None, typer.Option(help="truth.json of a simulated world: adds the regret.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the allocation as JSON here.")] = None,
+) -> None:
+    """Split a per-period budget across channels to maximise the fit's steady-state response.
+
+    Bounds default to 0.5x-1.5x today's spend per channel. With --truth, the regret of the
+    recommendation: (best - recommended) / (best - today) in true response (0: the best).
+    """
+    from mmmcal.decide.allocate import Objective, optimize_budget
+    from mmmcal.decide.regret import model_regret, true_regret
+    from mmmcal.models.engines import load_fit
+
+    if objective not in OBJECTIVES:
+        raise ValueError(f"--objective {objective!r} must be one of {list(OBJECTIVES)}.")
+    limits = _bounds(bounds)
+    model = load_fit(fit)
+    allocation = optimize_budget(
+        model,
+        budget,
+        bounds=limits,
+        objective=cast(Objective, objective),
+        risk_aversion=risk_aversion,
+    )
+    doc = allocation.to_dict() | {"model_regret": model_regret(allocation)}
+    if truth is not None:
+        from mmmcal.files import read_truth_file
+
+        doc["true"] = true_regret(allocation, read_truth_file(truth)).to_dict(allocation.channels)
+    console.print(_view(doc))
+    regret = doc["model_regret"]
+    line = f"P(beats today) {doc['p_beats_today']:.2f}"
+    if regret["expected"] is not None:
+        lo, hi = regret["interval"]
+        line += f"; the model's expected regret {regret['expected']:.3f} [{lo:.3f}, {hi:.3f}]"
+    if "true" in doc and doc["true"]["regret"] is not None:
+        line += f"; true regret {doc['true']['regret']:.3f}"
+    console.print(line)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(doc, indent=2) + "\n")
+        console.print(f"Allocation -> {escape(str(out))}")

@@ -1,0 +1,1 @@
+"""Budget decisions: allocations a fitted model recommends, scored against the truth."""

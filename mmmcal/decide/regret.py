@@ -1,0 +1,118 @@
+"""Regret: how much a recommended allocation loses against the best one, truly and by the model.
+
+``regret = (R(best) - R(recommended)) / (R(best) - R(today))`` for a total steady-state
+response ``R`` per period at the same budget and bounds: 0 is the best allocation, 1 no better
+than today's. :func:`true_regret` uses the simulator's true curves (``truth.json``; the true
+best found as the model's, on the same grid); :func:`regret_draws` each posterior draw's own
+curves, so that the model's 90% interval of regret can be checked against the true regret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mmmcal.decide.allocate import INTERVAL, Allocation
+from mmmcal.decide.solver import best_split
+from mmmcal.evaluate.intervals import central_interval
+
+__all__ = ["COARSE_STEPS", "TrueRegret", "model_regret", "regret_draws", "true_regret"]
+
+# Steps of the grid on which each draw's own best allocation is found (values only: the
+# best total is flat near its optimum, so a coarse grid loses little).
+COARSE_STEPS = 200
+_CHUNK = 50  # draws solved at once (memory: chunk x steps^2 floats per channel)
+
+
+def _regret(best: np.ndarray, recommended: np.ndarray, today: np.ndarray) -> np.ndarray:
+    gain = best - today
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            gain > 1e-12 * np.maximum(abs(best), 1.0), (best - recommended) / gain, np.nan
+        )
+
+
+def regret_draws(allocation: Allocation) -> np.ndarray:
+    """The recommendation's regret under each draw's own curves, (draw,).
+
+    NaN where a draw sees no gain over today at all.
+    """
+    grid, curves = allocation.grid, allocation.curves
+    stride = max(1, grid.n_steps // COARSE_STEPS)
+    coarse = curves[..., ::stride]
+    best = np.concatenate(
+        [best_split(coarse[i : i + _CHUNK])[0] for i in range(0, len(coarse), _CHUNK)]
+    )
+    today = allocation.today_draws.sum(axis=1)
+    recommended = today + allocation.change_draws.sum(axis=1)
+    return _regret(np.maximum(best, recommended), recommended, today)
+
+
+def model_regret(allocation: Allocation) -> dict[str, Any]:
+    """The model's own expected regret: mean and central 90% interval over draws."""
+    draws = regret_draws(allocation)
+    ok = draws[np.isfinite(draws)]
+    if not len(ok):
+        return {"expected": None, "interval": None, "n_draws": 0}
+    lo, hi = central_interval(ok, INTERVAL)
+    return {"expected": float(ok.mean()), "interval": [float(lo), float(hi)], "n_draws": len(ok)}
+
+
+@dataclass(frozen=True)
+class TrueRegret:
+    """The recommendation scored with the true curves (responses per period, target units)."""
+
+    regret: float
+    best_spend: np.ndarray
+    response_today: float
+    response_recommended: float
+    response_best: float
+
+    def to_dict(self, channels: tuple[str, ...]) -> dict[str, Any]:
+        return {
+            "regret": None if not np.isfinite(self.regret) else self.regret,
+            "true_best_spend": dict(zip(channels, self.best_spend.tolist(), strict=True)),
+            "true_response_today": self.response_today,
+            "true_response_recommended": self.response_recommended,
+            "true_response_best": self.response_best,
+        }
+
+
+def true_regret(allocation: Allocation, truth: dict[str, Any]) -> TrueRegret:
+    """Regret of ``allocation`` under the true curves of ``truth`` (a ``truth.json`` document).
+
+    ``ValueError`` for geo worlds (their national curve depends on the split over geos) and
+    for a truth without one of the model's channels.
+    """
+    from mmmcal.report.posterior import true_curve
+
+    channels = allocation.channels
+    missing = [c for c in channels if c not in truth.get("channels", {})]
+    if missing:
+        raise ValueError(f"The truth has no channel(s) {missing}; was it written for this world?")
+
+    def curves(spend: np.ndarray) -> np.ndarray:  # spend (..., channel) -> (channel, ...)
+        parts = []
+        for i, c in enumerate(channels):
+            part = true_curve(truth, c, np.asarray(spend[..., i]))
+            if part is None:
+                raise ValueError("True regret is not available for geo worlds yet.")
+            parts.append(part)
+        return np.stack(parts)
+
+    grid = allocation.grid
+    values = curves(grid.spend())  # (channel, step)
+    best = grid.allocation(best_split(values)[1])
+    r_today, r_rec, r_best = (
+        float(curves(x).sum()) for x in (allocation.today, allocation.recommended, best)
+    )
+    r_best = max(r_best, r_rec)  # the grid's best can trail a recommendation found off it
+    return TrueRegret(
+        float(_regret(np.array(r_best), np.array(r_rec), np.array(r_today))),
+        best,
+        r_today,
+        r_rec,
+        r_best,
+    )
