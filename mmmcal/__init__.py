@@ -1,8 +1,8 @@
 """mmmcal: calibrate marketing mix models with experiments, and check them against ground truth.
 
 The names below are the public API; each lives in the package of its pipeline stage
-(``world``, ``experiments``, ``lift``, ``models``, ``sampling``, ``evaluate``, ``report``,
-``study``). Every name is imported on first use, so ``import mmmcal`` (and
+(``world``, ``experiments``, ``lift``, ``models``, ``sampling``, ``evaluate``, ``decide``,
+``report``, ``study``). Every name is imported on first use, so ``import mmmcal`` (and
 ``mmmcal --help``) stays quick.
 """
 
@@ -46,6 +46,9 @@ _LAZY = {
     "CalibratedMMM": "mmmcal.models.bayes",
     "SamplerConfig": "mmmcal.models.bayes",
     "Scorecard": "mmmcal.evaluate.scorecard",
+    "optimize_budget": "mmmcal.decide.allocate",
+    "model_regret": "mmmcal.decide.regret",
+    "true_regret": "mmmcal.decide.regret",
     "write_report": "mmmcal.report.page",
 }
 
