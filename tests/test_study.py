@@ -60,6 +60,10 @@ def test_a_ridge_arm_runs_seeded_by_the_cell(tmp_path):
     assert set(first["engine"]) == {"ridge"}
     assert first.loc[first["channel"] == "tv", "tested"].item()
     assert np.isfinite(first["share_mean"]).all() and (first["share_hi"] > first["share_lo"]).all()
+    # the fit's budget decision, scored once per cell (the same on every channel's row)
+    decision = first[["regret", "model_regret", "model_regret_lo", "model_regret_hi"]]
+    assert (decision.nunique() == 1).all() and np.isfinite(decision.to_numpy()).all()
+    assert (first["model_regret_lo"] <= first["model_regret_hi"]).all()
 
 
 def _bad(change) -> dict:
@@ -403,6 +407,24 @@ def test_summary_recovers_known_paired_differences():
     assert _get(summary, "uncalibrated", "all", "share_coverage").estimate == pytest.approx(0.5)
     assert _get(summary, "uncalibrated", "all", "fits_ok").estimate == 1.0
     assert set(summary[summary.arm == "uncalibrated"].role) == {"all"}
+
+
+def test_summary_scores_the_decision_once_per_world():
+    cells = _synthetic_cells()
+    world = cells["scenario"] + cells["seed"].astype(str)
+    seed_of = cells["seed"].to_numpy()
+    # per world: regret 0.1 x seed (the same on the world's three rows); covered in 3 of 4
+    cells["regret"] = 0.1 * seed_of
+    cells["regret_covered"] = seed_of % 4 != 0
+    cells.loc[(cells["arm"] == "tv_test") & (world == "a0"), "regret"] = np.nan  # not scored
+    summary = summarize_cells(cells, n_boot=200)
+    regret = _get(summary, "uncalibrated", "all", "regret")
+    assert regret.estimate == pytest.approx(np.median(0.1 * np.arange(20))) and regret.n == 40
+    assert _get(summary, "uncalibrated", "all", "regret_covered").estimate == pytest.approx(0.75)
+    assert _get(summary, "tv_test", "all", "regret").n == 39
+    assert summary[summary.metric == "regret"].role.unique().tolist() == ["all"]
+    legacy = summarize_cells(_synthetic_cells(), n_boot=200)  # cells without a decision
+    assert "regret" not in set(legacy.metric)
 
 
 def test_summary_bootstrap_interval_covers_a_noisy_difference():

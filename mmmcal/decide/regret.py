@@ -18,7 +18,14 @@ from mmmcal.decide.allocate import INTERVAL, Allocation
 from mmmcal.decide.solver import best_split
 from mmmcal.evaluate.intervals import central_interval
 
-__all__ = ["COARSE_STEPS", "TrueRegret", "model_regret", "regret_draws", "true_regret"]
+__all__ = [
+    "COARSE_STEPS",
+    "TrueRegret",
+    "model_regret",
+    "regret_draws",
+    "score_decision",
+    "true_regret",
+]
 
 # Steps of the grid on which each draw's own best allocation is found (values only: the
 # best total is flat near its optimum, so a coarse grid loses little).
@@ -116,3 +123,28 @@ def true_regret(allocation: Allocation, truth: dict[str, Any]) -> TrueRegret:
         r_rec,
         r_best,
     )
+
+
+def score_decision(model: Any, truth: dict[str, Any]) -> dict[str, Any]:
+    """The default decision of ``model`` (today's budget, default bounds) scored with ``truth``.
+
+    ``regret`` (true), the model's ``model_regret`` with its 90% interval
+    (``model_regret_lo``, ``model_regret_hi``) and ``regret_covered``: whether the true regret
+    lies in that interval. ``ValueError`` for geo worlds (see :func:`true_regret`).
+    """
+    from mmmcal.decide.allocate import optimize_budget
+
+    allocation = optimize_budget(model)
+    true = true_regret(allocation, truth).regret
+    own = model_regret(allocation)
+    lo, hi = own["interval"] or (float("nan"), float("nan"))
+    covered = (
+        bool(lo - 1e-9 <= true <= hi + 1e-9) if np.isfinite(true) and own["interval"] else None
+    )
+    return {
+        "regret": true,
+        "model_regret": float("nan") if own["expected"] is None else own["expected"],
+        "model_regret_lo": lo,
+        "model_regret_hi": hi,
+        "regret_covered": covered,
+    }

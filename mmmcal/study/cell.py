@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from mmmcal.decide.regret import score_decision
 from mmmcal.evaluate.scorecard import ChannelScore, ModelScore, score_model
 from mmmcal.experiments.conversion_lift import lift_tests
 from mmmcal.experiments.geolift import design_geolift, national_rows, run_geolift
@@ -25,8 +26,23 @@ from mmmcal.models.spec import ModelSpec
 from mmmcal.study.spec import Arm, Cell, Study, StudyError
 from mmmcal.world.simulate import World, simulate
 
-__all__ = ["RUN_COLUMNS", "arm_lift_table", "preflight", "prior_route", "run_cell"]
+__all__ = [
+    "DECISION_COLUMNS",
+    "RUN_COLUMNS",
+    "arm_lift_table",
+    "preflight",
+    "prior_route",
+    "run_cell",
+]
 
+# The cell's budget decision (mmmcal.decide.regret.score_decision), the same on each row.
+DECISION_COLUMNS = (
+    "regret",
+    "model_regret",
+    "model_regret_lo",
+    "model_regret_hi",
+    "regret_covered",
+)
 # Columns that differ between runs of the same cell (timings, where it ran).
 RUN_COLUMNS = ("fit_seconds", "cell_seconds", "pid", "host")
 
@@ -39,8 +55,8 @@ def _fit_and_score(
     arm: Arm,
     sampler: SamplerConfig,
     truth: dict[str, Any],
-) -> ModelScore:
-    """Fit ``arm``'s engine (:func:`mmmcal.models.engines.make_engine`) and score it.
+) -> tuple[Any, ModelScore]:
+    """Fit ``arm``'s engine (:func:`mmmcal.models.engines.make_engine`); (model, its score).
 
     Bayesian arms sample with the study's ``sampler``; ``ridge`` and ``bounded`` arms use
     their ``options``, and the cell's seed seeds their search and bootstrap.
@@ -51,7 +67,7 @@ def _fit_and_score(
     else:
         options = {"seed": sampler.seed, **arm.options}
     model = make_engine(arm.engine, spec, lift, name=arm.name, **options).fit(data)
-    return score_model(model, truth)
+    return model, score_model(model, truth)
 
 
 def arm_lift_table(arm: Arm, world: World, seed: int) -> pd.DataFrame | None:
@@ -100,7 +116,7 @@ def run_cell(study: Study, cell: Cell) -> pd.DataFrame:
     if arm.route == "prior" and lift is not None:
         spec, fit_lift = prior_route(spec, lift), None
     truth = world.truth_dict()
-    score = _fit_and_score(
+    model, score = _fit_and_score(
         spec,
         world.national_data(),
         fit_lift,
@@ -113,10 +129,19 @@ def run_cell(study: Study, cell: Cell) -> pd.DataFrame:
         for channel, s in score.channels.items()
     ]
     frame = pd.DataFrame(rows)
+    for column, value in _decision(model, world, truth).items():
+        frame[column] = value
     frame["cell_seconds"] = round(time.perf_counter() - start, 3)
     frame["pid"] = os.getpid()
     frame["host"] = socket.gethostname()
     return frame
+
+
+def _decision(model, world: World, truth: dict[str, Any]) -> dict[str, Any]:
+    """The fit's default budget decision scored against the truth; NaN in geo worlds."""
+    if world.scenario.geo is not None:  # no national true curve to score against
+        return dict.fromkeys(DECISION_COLUMNS, float("nan"))
+    return score_decision(model, truth)
 
 
 def _channel_row(cell: Cell, arm: Arm, lift, channel: str, s: ChannelScore, diag: dict) -> dict:

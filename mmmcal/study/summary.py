@@ -110,6 +110,21 @@ def _fails_checks(fits: pd.DataFrame) -> pd.Series:
     return (fits["divergences"] > 0) | (fits["max_rhat"] > 1.01)
 
 
+def _add_decision(add, arm: str, fits: pd.DataFrame) -> None:
+    """Per world (one fit each): median true ``regret``, and ``regret_covered``.
+
+    ``regret_covered``: the share of worlds whose true regret lies in the model's 90%
+    interval. Cells run before decisions were scored, and geo worlds, have none.
+    """
+    if "regret" not in fits:
+        return
+    scored = fits[np.isfinite(fits["regret"].to_numpy(dtype=float))]
+    if len(scored):
+        add(arm, "all", "regret", scored, "regret", "median")
+        covered = scored.assign(regret_covered=scored["regret_covered"].astype(float))
+        add(arm, "all", "regret_covered", covered, "regret_covered", "mean")
+
+
 def summarize_cells(cells: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Per arm and channel role: medians and coverage, paired differences, bootstrap CIs.
 
@@ -117,11 +132,13 @@ def summarize_cells(cells: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -
     ``uncalibrated`` arm has only ``all``. Metrics per arm x role: ``share_abs_error``,
     ``roas_abs_error``, ``roas_rel_error`` (medians over world x channel), ``share_coverage``
     and ``roas_coverage`` (share of 90% HDIs covering the truth), ``fits_ok`` (share of fits
-    with no divergence and R-hat <= 1.01). Paired, per world and channel against the
-    ``uncalibrated`` fit of the same world: ``<error>_diff`` (median of arm error minus
-    uncalibrated error; negative = calibration helped) and ``<error>_uncalibrated`` (the
-    uncalibrated median on the same world x channel pairs). ``lo``/``hi``: 90% bootstrap
-    interval resampling worlds (seeds within each scenario), seeded; ``n``: worlds.
+    with no divergence and R-hat <= 1.01), and per world (role ``all``) ``regret`` (median
+    true regret of the fit's default budget split) and ``regret_covered``. Paired, per world
+    and channel against the ``uncalibrated`` fit of the same world: ``<error>_diff`` (median
+    of arm error minus uncalibrated error; negative = calibration helped) and
+    ``<error>_uncalibrated`` (the uncalibrated median on the same world x channel pairs).
+    ``lo``/``hi``: 90% bootstrap interval resampling worlds (seeds within each scenario),
+    seeded; ``n``: worlds.
     """
     frame = cells.copy()
     frame["world"] = frame["scenario"].astype(str) + "/" + frame["seed"].astype(str)
@@ -149,6 +166,7 @@ def summarize_cells(cells: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -
                 fit = part.groupby("world").first()
                 ok = ~_fails_checks(fit)
                 add(arm, role, "fits_ok", fit.assign(ok=ok).reset_index(), "ok", "mean")
+                _add_decision(add, arm, fit.reset_index())
         if arm == UNCALIBRATED or base.empty:
             continue
         paired = rows.join(base, on=["scenario", "seed", "channel"], rsuffix="_base", how="inner")
