@@ -157,3 +157,19 @@ def test_optimize_cli_prints_and_writes_the_split(tmp_path, small_world):
     bounds.write_text("tv: 5\n")
     result = CliRunner().invoke(app, [*args[:3], "--bounds", str(bounds)])
     assert result.exit_code == 1 and "must map each channel" in result.output
+
+
+def test_score_adds_each_fits_decision(tmp_path, small_world):
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps(small_world.truth_dict()))
+    out = tmp_path / "scorecard.json"
+    fits = ["--fit", str(FITS / "uncalibrated"), "--fit", str(FITS / "calibrated")]
+    args = ["score", *fits, "--truth", str(truth), "--out", str(out), "--allow-unhealthy"]
+    result = CliRunner().invoke(app, [*args, "--decide"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("decision of") == 2
+    doc = json.loads(out.read_text())["decision"]
+    assert set(doc) == {"uncalibrated", "calibrated"}
+    assert all(d["true"]["regret"] is not None for d in doc.values())
+    result = CliRunner().invoke(app, args)  # no --decide: no decision block
+    assert result.exit_code == 0 and "decision" not in json.loads(out.read_text())

@@ -13,7 +13,7 @@ from rich.table import Table
 from mmmcal.cli.views import console
 from mmmcal.options import OBJECTIVES
 
-__all__ = ["optimize"]
+__all__ = ["decision_line", "optimize"]
 
 
 def _bounds(path: Path | None) -> dict | None:
@@ -29,6 +29,18 @@ def _bounds(path: Path | None) -> dict | None:
             "(spend per period), e.g. 'tv: {min: 1000, max: 6000}'."
         )
     return doc
+
+
+def decision_line(doc: dict) -> str:
+    """P(beats today), the model's expected regret [90%] and the true regret, in one line."""
+    regret = doc["model_regret"]
+    line = f"P(beats today) {doc['p_beats_today']:.2f}"
+    if regret["expected"] is not None:
+        lo, hi = regret["interval"]
+        line += f"; the model's expected regret {regret['expected']:.3f} [{lo:.3f}, {hi:.3f}]"
+    if "true" in doc and doc["true"]["regret"] is not None:
+        line += f"; true regret {doc['true']['regret']:.3f}"
+    return line
 
 
 def _view(doc: dict) -> Table:
@@ -71,35 +83,25 @@ def optimize(
     Bounds default to 0.5x-1.5x today's spend per channel. With --truth, the regret of the
     recommendation: (best - recommended) / (best - today) in true response (0: the best).
     """
-    from mmmcal.decide.allocate import Objective, optimize_budget
-    from mmmcal.decide.regret import model_regret, true_regret
+    from mmmcal.decide.allocate import Objective
+    from mmmcal.decide.regret import decision
+    from mmmcal.files import read_truth_file
     from mmmcal.models.engines import load_fit
 
     if objective not in OBJECTIVES:
         raise ValueError(f"--objective {objective!r} must be one of {list(OBJECTIVES)}.")
     limits = _bounds(bounds)
-    model = load_fit(fit)
-    allocation = optimize_budget(
-        model,
+    truth_doc = None if truth is None else read_truth_file(truth)
+    doc = decision(
+        load_fit(fit),
         budget,
+        truth=truth_doc,
         bounds=limits,
         objective=cast(Objective, objective),
         risk_aversion=risk_aversion,
     )
-    doc = allocation.to_dict() | {"model_regret": model_regret(allocation)}
-    if truth is not None:
-        from mmmcal.files import read_truth_file
-
-        doc["true"] = true_regret(allocation, read_truth_file(truth)).to_dict(allocation.channels)
     console.print(_view(doc))
-    regret = doc["model_regret"]
-    line = f"P(beats today) {doc['p_beats_today']:.2f}"
-    if regret["expected"] is not None:
-        lo, hi = regret["interval"]
-        line += f"; the model's expected regret {regret['expected']:.3f} [{lo:.3f}, {hi:.3f}]"
-    if "true" in doc and doc["true"]["regret"] is not None:
-        line += f"; true regret {doc['true']['regret']:.3f}"
-    console.print(line)
+    console.print(decision_line(doc))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(doc, indent=2) + "\n")

@@ -185,11 +185,18 @@ def score(
     allow_unhealthy: Annotated[
         bool, typer.Option(help="Score fits that failed their checks (marked FAIL).")
     ] = False,
+    decide: Annotated[
+        bool, typer.Option(help="Add each fit's budget split and its regret (`decision`).")
+    ] = False,
+    budget: Annotated[
+        float | None, typer.Option(help="Budget per period of --decide (default: today's).")
+    ] = None,
 ) -> None:
     """Score fitted models (against the ground truth if given) and say what to trust; write JSON.
 
     Under the scorecard: the "what to trust" table and its checks, read from the fits alone
-    (the scorecard JSON holds them under ``trust``). A fit that failed its checks
+    (the scorecard JSON holds them under ``trust``); with --decide (or --budget) each fit's
+    budget split, as `mmmcal optimize` makes it, under ``decision``. A fit that failed its checks
     (divergences, R-hat, ESS) is shown as FAIL with why, and stops the command (exit 1,
     nothing written) unless --allow-unhealthy is given.
     """
@@ -208,8 +215,24 @@ def score(
             f"{names} failed the fit checks, so no scorecard was written: refit with more "
             "draws and tuning (not --fast), or pass --allow-unhealthy to score it anyway."
         )
-    card.save(out, trust=trust.to_dict())
+    sections: dict = {"trust": trust.to_dict()}
+    if decide or budget is not None:
+        sections["decision"] = _decisions(models, budget, truth_doc)
+    card.save(out, **sections)
     console.print(f"Scorecard -> {escape(str(out))}")
+
+
+def _decisions(models, budget: float | None, truth: dict | None) -> dict:
+    """Each model's budget split (default bounds) and its regret; printed a line each."""
+    from mmmcal.cli.decide import decision_line
+    from mmmcal.decide.regret import decision
+
+    national = truth is not None and not truth.get("geos")
+    docs = {}
+    for m in models:
+        docs[m.name] = decision(m, budget, truth=truth if national else None)
+        console.print(f"  decision of {escape(m.name)}: {decision_line(docs[m.name])}")
+    return docs
 
 
 def report(

@@ -21,6 +21,7 @@ from mmmcal.evaluate.intervals import central_interval
 __all__ = [
     "COARSE_STEPS",
     "TrueRegret",
+    "decision",
     "model_regret",
     "regret_draws",
     "score_decision",
@@ -148,3 +149,25 @@ def score_decision(model: Any, truth: dict[str, Any]) -> dict[str, Any]:
         "model_regret_hi": hi,
         "regret_covered": covered,
     }
+
+
+def decision(
+    model: Any,
+    budget: float | None = None,
+    *,
+    truth: dict[str, Any] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """A fit's budget split as plain values: the allocation, the model's regret, the truth's.
+
+    ``options`` go to :func:`~mmmcal.decide.allocate.optimize_budget` (``bounds``,
+    ``objective``, ``risk_aversion``); ``truth`` (a ``truth.json`` document of a national
+    world) adds ``true``: the true regret and the true best split.
+    """
+    from mmmcal.decide.allocate import optimize_budget
+
+    allocation = optimize_budget(model, budget, **options)
+    doc = allocation.to_dict() | {"model_regret": model_regret(allocation)}
+    if truth is not None:
+        doc["true"] = true_regret(allocation, truth).to_dict(allocation.channels)
+    return doc
