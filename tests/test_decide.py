@@ -173,3 +173,16 @@ def test_score_adds_each_fits_decision(tmp_path, small_world):
     assert all(d["true"]["regret"] is not None for d in doc.values())
     result = CliRunner().invoke(app, args)  # no --decide: no decision block
     assert result.exit_code == 0 and "decision" not in json.loads(out.read_text())
+
+
+def test_report_shows_the_decisions(tmp_path, small_world):
+    from mmmcal.decide.regret import decision
+    from mmmcal.report.page import write_report
+
+    truth = small_world.truth_dict()
+    models = [load_fit(FITS / n) for n in ("uncalibrated", "calibrated")]
+    decisions = {m.name: decision(m, truth=truth) for m in models}
+    page = write_report(models, tmp_path / "r.html", truth=truth, decisions=decisions).read_text()
+    assert "Budget decision" in page and page.count("true regret") == 2
+    plain = write_report(models, tmp_path / "plain.html", truth=truth).read_text()
+    assert "Budget decision" not in plain

@@ -230,6 +230,9 @@ def _decisions(models, budget: float | None, truth: dict | None) -> dict:
     national = truth is not None and not truth.get("geos")
     docs = {}
     for m in models:
+        if m.spec.geo_column:
+            console.print(f"  decision of {escape(m.name)}: not available for geo models yet")
+            continue
         docs[m.name] = decision(m, budget, truth=truth if national else None)
         console.print(f"  decision of {escape(m.name)}: {decision_line(docs[m.name])}")
     return docs
@@ -243,6 +246,9 @@ def report(
         Path | None, typer.Option(help="Lift table to show (default: the fits').")
     ] = None,
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
+    decide: Annotated[
+        bool, typer.Option(help="Add each fit's budget split and its regret (a figure).")
+    ] = False,
 ) -> None:
     """Write a self-contained HTML validation report of one or more fits."""
     from mmmcal.files import read_truth_file
@@ -254,7 +260,10 @@ def report(
     table = read_lift_table(lift) if lift else None
     with console.status("Writing report ...", spinner="dots"):
         models = [load_fit(f) for f in fit]
-        path = write_report(models, out, truth=truth_doc, lift=table, title=title)
+        decisions = _decisions(models, None, truth_doc) if decide else None
+        path = write_report(
+            models, out, truth=truth_doc, lift=table, title=title, decisions=decisions
+        )
     console.print(f"Report -> {escape(str(path))}")
 
 

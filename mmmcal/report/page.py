@@ -30,6 +30,7 @@ from mmmcal.evaluate.checks import diagnostic_checks, is_bayesian
 from mmmcal.evaluate.scorecard import Scorecard
 from mmmcal.evaluate.trust import TrustTable, trust_table
 from mmmcal.lift.table import national_rows, union_lift
+from mmmcal.report.decision_figure import decision_figure
 from mmmcal.report.figures import (
     ReportFigure,
     contributions_figure,
@@ -146,13 +147,15 @@ def write_report(
     title: str | None = None,
     card: Scorecard | None = None,
     trust: TrustTable | None = None,
+    decisions: dict[str, dict[str, Any]] | None = None,
 ) -> Path:
     """Write the validation report of fitted ``models`` to ``path`` (self-contained HTML).
 
     ``lift`` defaults to the union of the models' own lift tables; ``truth`` (a
     ``truth.json`` document) adds truth markers and coverage highlighting. ``card``
     (``Scorecard.from_models(models, truth)``) and ``trust`` (``trust_table(models)``) are
-    computed here unless a caller that has them already passes them.
+    computed here unless a caller that has them already passes them. ``decisions``: model
+    name -> :func:`mmmcal.decide.regret.decision` document, shown as a budget-decision figure.
     """
     if not models:
         raise ValueError("A report needs at least one fitted model.")
@@ -178,7 +181,8 @@ def write_report(
         checks=[c for m in models for c in diagnostic_checks(m)],
         bayesian=[m for m in models if is_bayesian(m)],
         baselines=[m for m in models if not is_bayesian(m)],
-        figures=_figures(models, card, truth, lift),
+        figures=_figures(models, card, truth, lift)
+        + ([decision_figure(decisions)] if decisions else []),
     )
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
