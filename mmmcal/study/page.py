@@ -91,6 +91,19 @@ def write_summary(
             "Medians over world x channel, with 90% bootstrap intervals over worlds.",
         ),
     ]
+    if (summary["metric"] == "regret").any():
+        specs.append(
+            (
+                "decisions",
+                "Regret of the recommended budget split (today's budget, default bounds)",
+                [("regret", "true regret: (best - recommended) / (best - today)")],
+                0.0,
+                "the best split",
+                "Median over worlds with 90% bootstrap intervals; 1 is no better than today's "
+                "split. regret_covered in the table: the share of worlds whose true regret "
+                "lies in the model's own 90% interval.",
+            )
+        )
     for name, title, metrics, ref, ref_label, note in specs:
         png = _forest(summary, metrics, ref, ref_label)
         (target / f"{name}.png").write_bytes(base64.b64decode(png))
