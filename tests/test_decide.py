@@ -109,6 +109,12 @@ def _recommending(allocation, spend, model):
     return dataclasses.replace(allocation, recommended=np.asarray(spend), change_draws=change)
 
 
+def test_the_models_regret_does_not_depend_on_the_grid(fitted):
+    fine = model_regret(optimize_budget(fitted, n_steps=1000))
+    odd = model_regret(optimize_budget(fitted, n_steps=606))  # coarse grid: every 3rd step
+    assert odd["expected"] == pytest.approx(fine["expected"], abs=0.01)
+
+
 def test_a_risk_averse_split_names_its_objective(fitted):
     allocation = optimize_budget(fitted, objective="mean_minus_sd", risk_aversion=2.0)
     assert "2 x its posterior sd" in allocation.objective

@@ -31,7 +31,7 @@ __all__ = [
 # Steps of the grid on which each draw's own best allocation is found (values only: the
 # best total is flat near its optimum, so a coarse grid loses little).
 COARSE_STEPS = 200
-_CHUNK = 50  # draws solved at once (memory: chunk x steps^2 floats per channel)
+_CHUNK_CELLS = 5_000_000  # floats a batch of draws may hold per channel (draws x steps^2)
 
 
 def _regret(best: np.ndarray, recommended: np.ndarray, today: np.ndarray) -> np.ndarray:
@@ -49,9 +49,12 @@ def regret_draws(allocation: Allocation) -> np.ndarray:
     """
     grid, curves = allocation.grid, allocation.curves
     stride = max(1, grid.n_steps // COARSE_STEPS)
+    while grid.n_steps % stride:  # the coarse grid must end at the whole budget
+        stride -= 1
     coarse = curves[..., ::stride]
+    chunk = max(1, _CHUNK_CELLS // coarse.shape[-1] ** 2)
     best = np.concatenate(
-        [best_split(coarse[i : i + _CHUNK])[0] for i in range(0, len(coarse), _CHUNK)]
+        [best_split(coarse[i : i + chunk])[0] for i in range(0, len(coarse), chunk)]
     )
     today = allocation.today_draws.sum(axis=1)
     recommended = today + allocation.change_draws.sum(axis=1)
