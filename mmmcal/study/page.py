@@ -36,28 +36,8 @@ def _forest(summary: pd.DataFrame, metrics: list[tuple[str, str]], ref: float, r
     return png_base64(fig)
 
 
-def write_summary(
-    out_dir: str | Path, out: str | Path, *, n_boot: int = 2000, seed: int = 0
-) -> pd.DataFrame:
-    """Write ``summary.csv``, ``summary_by_scenario.csv``, figures and ``index.html`` to ``out``.
-
-    Returns the pooled summary (columns ``arm, role, metric, estimate, lo, hi, n``).
-    """
-    from mmmcal.report.page import render
-
-    cells = load_cells(out_dir)
-    summary = summarize_cells(cells, n_boot=n_boot, seed=seed)
-    target = Path(out)
-    target.mkdir(parents=True, exist_ok=True)
-    summary.to_csv(target / "summary.csv", index=False)
-    by_scenario = [
-        summarize_cells(part, n_boot=n_boot, seed=seed).assign(scenario=label)
-        for label, part in cells.groupby("scenario", sort=False)
-    ]
-    pd.concat(by_scenario, ignore_index=True).to_csv(
-        target / "summary_by_scenario.csv", index=False
-    )
-    figures = []
+def _figure_specs(summary: pd.DataFrame) -> list[tuple]:
+    """(file name, title, [(metric, label)], reference value, its label, note) per figure."""
     specs = [
         (
             "paired_differences",
@@ -104,6 +84,32 @@ def write_summary(
                 "lies in the model's own 90% interval.",
             )
         )
+    return specs
+
+
+def write_summary(
+    out_dir: str | Path, out: str | Path, *, n_boot: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Write ``summary.csv``, ``summary_by_scenario.csv``, figures and ``index.html`` to ``out``.
+
+    Returns the pooled summary (columns ``arm, role, metric, estimate, lo, hi, n``).
+    """
+    from mmmcal.report.page import render
+
+    cells = load_cells(out_dir)
+    summary = summarize_cells(cells, n_boot=n_boot, seed=seed)
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(target / "summary.csv", index=False)
+    by_scenario = [
+        summarize_cells(part, n_boot=n_boot, seed=seed).assign(scenario=label)
+        for label, part in cells.groupby("scenario", sort=False)
+    ]
+    pd.concat(by_scenario, ignore_index=True).to_csv(
+        target / "summary_by_scenario.csv", index=False
+    )
+    figures = []
+    specs = _figure_specs(summary)
     for name, title, metrics, ref, ref_label, note in specs:
         png = _forest(summary, metrics, ref, ref_label)
         (target / f"{name}.png").write_bytes(base64.b64decode(png))
