@@ -115,10 +115,20 @@ def test_the_models_regret_does_not_depend_on_the_grid(fitted):
     assert odd["expected"] == pytest.approx(fine["expected"], abs=0.01)
 
 
-def test_a_risk_averse_split_names_its_objective(fitted):
-    allocation = optimize_budget(fitted, objective="mean_minus_sd", risk_aversion=2.0)
-    assert "2 x its posterior sd" in allocation.objective
-    assert allocation.recommended.sum() == pytest.approx(allocation.today.sum())
+def test_a_risk_averse_split_scores_at_least_the_neutral_one_on_its_objective(fitted):
+    def total(x):
+        return response_at(fitted, x).sum(axis=1)
+
+    def objective(x):  # mean - 10 sd of the total response over draws
+        return total(x).mean() - 10.0 * total(x).std()
+
+    neutral = optimize_budget(fitted)
+    averse = optimize_budget(fitted, objective="mean_minus_sd", risk_aversion=10.0)
+    assert "10 x its posterior sd" in averse.objective
+    assert averse.recommended.sum() == pytest.approx(averse.today.sum())
+    assert objective(averse.recommended) > objective(neutral.recommended)
+    assert total(averse.recommended).std() < total(neutral.recommended).std()  # it paid in mean
+    assert total(averse.recommended).mean() <= total(neutral.recommended).mean() + 1e-6
 
 
 @pytest.mark.parametrize(

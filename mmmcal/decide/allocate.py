@@ -173,9 +173,11 @@ def _risk_averse(curves: np.ndarray, grid: SpendGrid, start: np.ndarray, aversio
         per = [np.array([np.interp(x[c], points[c], d[c]) for d in curves]) for c in range(len(x))]
         return np.sum(per, axis=0)
 
+    scale = max(abs(float(totals(start).mean())), 1e-12)  # a constant: loss of order 1
+
     def loss(x: np.ndarray) -> float:
         t = totals(x)
-        return -(t.mean() - aversion * t.std()) / max(abs(t.mean()), 1e-12)
+        return -float(t.mean() - aversion * t.std()) / scale
 
     found = minimize(
         loss,
