@@ -27,9 +27,14 @@ def _digest(folder: Path) -> dict[str, str]:
     }
 
 
+# A shell that starts a command in the background (`make test &`) has it ignore SIGINT, and
+# children inherit that; these tests send real SIGINTs, so they restore Python's handler.
+RESTORE_SIGINT = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+
 def _start(script: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", RESTORE_SIGINT + script],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -119,6 +124,7 @@ def test_an_interrupt_during_nutpie_sampling_is_raised_not_returned_as_draws():
     options = {"tune": 50, "chains": 2, "target_accept": 0.9, "seed": 0}
     sample_nutpie(model, key="tiny-interrupt", draws=20, **options)  # compiled once, kept
     timer = threading.Timer(2.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # see RESTORE_SIGINT
     start = time.perf_counter()
     timer.start()
     try:
@@ -126,6 +132,7 @@ def test_an_interrupt_during_nutpie_sampling_is_raised_not_returned_as_draws():
             sample_nutpie(model, key="tiny-interrupt", draws=50_000_000, **options)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - start < 30  # stopped, not sampled to the end
 
 
