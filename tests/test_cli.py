@@ -585,7 +585,9 @@ def test_score_shows_what_to_trust_on_the_stored_fits(tmp_path):
     assert result.exit_code == 0, result.output
     assert "What to trust" in result.output and "confounding" in result.output
     assert "lift test: tv" in result.output and "REVIEW" in result.output
-    trust = json.loads(out.read_text())["trust"]
+    doc = json.loads(out.read_text())
+    assert "decision" not in doc  # only with --decide
+    trust = doc["trust"]
     assert trust["uncalibrated"] == "uncalibrated"
     tv = next(r for r in trust["rows"] if r["model"] == "calibrated" and r["channel"] == "tv")
     assert tv["tested"] and tv["confounding"] > 1

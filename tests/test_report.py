@@ -74,6 +74,7 @@ def test_report_has_every_section(reports):
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     assert len(images) >= 7 and all(len(i) > 1000 for i in images)
     assert "http://" not in page and "https://" not in page  # self-contained
+    assert "Budget decision" not in page  # only with decisions
     assert "true share" in page and "stars mark the truth" in page
     assert page.index("<h2>What to trust</h2>") < page.index("<h2>Sampler checks</h2>")
     assert "over-credits tv" in page and "confounding" in page
