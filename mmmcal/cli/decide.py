@@ -13,7 +13,7 @@ from rich.table import Table
 from mmmcal.cli.views import console
 from mmmcal.options import OBJECTIVES
 
-__all__ = ["decision_line", "optimize"]
+__all__ = ["optimize"]
 
 
 def _bounds(path: Path | None) -> dict | None:
@@ -29,18 +29,6 @@ def _bounds(path: Path | None) -> dict | None:
             "(spend per period), e.g. 'tv: {min: 1000, max: 6000}'."
         )
     return doc
-
-
-def decision_line(doc: dict) -> str:
-    """P(beats today), the model's expected regret [90%] and the true regret, in one line."""
-    regret = doc["model_regret"]
-    line = f"P(beats today) {doc['p_beats_today']:.2f}"
-    if regret["expected"] is not None:
-        lo, hi = regret["interval"]
-        line += f"; the model's expected regret {regret['expected']:.3f} [{lo:.3f}, {hi:.3f}]"
-    if "true" in doc and doc["true"]["regret"] is not None:
-        line += f"; true regret {doc['true']['regret']:.3f}"
-    return line
 
 
 def _view(doc: dict) -> Table:
@@ -84,7 +72,7 @@ def optimize(
     recommendation: (best - recommended) / (best - today) in true response (0: the best).
     """
     from mmmcal.decide.allocate import Objective
-    from mmmcal.decide.regret import decision
+    from mmmcal.decide.regret import decision, decision_summary
     from mmmcal.files import read_truth_file
     from mmmcal.models.engines import load_fit
 
@@ -101,7 +89,7 @@ def optimize(
         risk_aversion=risk_aversion,
     )
     console.print(_view(doc))
-    console.print(decision_line(doc))
+    console.print(decision_summary(doc))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(doc, indent=2) + "\n")

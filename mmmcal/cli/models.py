@@ -224,8 +224,7 @@ def score(
 
 def _decisions(models, budget: float | None, truth: dict | None) -> dict:
     """Each model's budget split (default bounds) and its regret; printed a line each."""
-    from mmmcal.cli.decide import decision_line
-    from mmmcal.decide.regret import decision
+    from mmmcal.decide.regret import decision, decision_summary
 
     national = truth is not None and not truth.get("geos")
     docs = {}
@@ -234,7 +233,7 @@ def _decisions(models, budget: float | None, truth: dict | None) -> dict:
             console.print(f"  decision of {escape(m.name)}: not available for geo models yet")
             continue
         docs[m.name] = decision(m, budget, truth=truth if national else None)
-        console.print(f"  decision of {escape(m.name)}: {decision_line(docs[m.name])}")
+        console.print(f"  decision of {escape(m.name)}: {decision_summary(docs[m.name])}")
     return docs
 
 

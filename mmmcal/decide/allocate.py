@@ -26,6 +26,7 @@ import pandas as pd
 from mmmcal.decide.solver import SpendGrid, best_split
 from mmmcal.evaluate.intervals import central_interval
 from mmmcal.models.learned_state import check_fitted
+from mmmcal.options import OBJECTIVES
 
 __all__ = [
     "DEFAULT_RANGE",
@@ -212,8 +213,8 @@ def optimize_budget(
             "Budget optimisation of geo models is not supported yet; fit a national model "
             "(no geo_column) to optimise its budget."
         )
-    if objective not in ("neutral", "mean_minus_sd"):
-        raise ValueError(f"The objective {objective!r} must be 'neutral' or 'mean_minus_sd'.")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"The objective {objective!r} must be one of {list(OBJECTIVES)}.")
     channels = list(model.spec.channel_columns)
     today = today_spend(model)
     lo, hi = spend_bounds(channels, today, bounds)
@@ -223,10 +224,10 @@ def optimize_budget(
     _, steps = best_split(curves.mean(axis=0))
     recommended = grid.allocation(steps)
     name = "expected total response"
-    at_today = response_at(model, today)
     if objective == "mean_minus_sd":
         recommended = _risk_averse(curves, grid, recommended, risk_aversion)
         name = f"expected total response - {risk_aversion:g} x its posterior sd"
+    at = response_at(model, np.stack([today, recommended]))  # (draw, split, channel)
     return Allocation(
         model=model.name,
         objective=name,
@@ -236,15 +237,20 @@ def optimize_budget(
         lo=lo,
         hi=hi,
         recommended=recommended,
-        today_draws=at_today,
-        change_draws=response_at(model, recommended) - at_today,
+        today_draws=at[:, 0],
+        change_draws=at[:, 1] - at[:, 0],
         grid=grid,
         curves=curves,
     )
 
 
 def response_at(model: Any, spend: np.ndarray) -> np.ndarray:
-    """Each draw's steady-state response per channel at ``spend`` per period, (draw, channel)."""
+    """Each draw's steady-state response per channel at ``spend`` per period.
+
+    ``spend``: (channel,) gives (draw, channel); (split, channel) gives (draw, split, channel).
+    """
     from mmmcal.report.posterior import response_draws
 
-    return response_draws(model, np.asarray(spend, dtype=float)[None, :])[:, 0, :]
+    spend = np.asarray(spend, dtype=float)
+    out = response_draws(model, np.atleast_2d(spend))
+    return out[:, 0, :] if spend.ndim == 1 else out

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from mmmcal.decide.allocate import INTERVAL, Allocation
+from mmmcal.decide.allocate import INTERVAL, Allocation, optimize_budget
 from mmmcal.decide.solver import best_split
 from mmmcal.evaluate.intervals import central_interval
 
@@ -22,6 +22,7 @@ __all__ = [
     "COARSE_STEPS",
     "TrueRegret",
     "decision",
+    "decision_summary",
     "model_regret",
     "regret_draws",
     "score_decision",
@@ -136,17 +137,13 @@ def score_decision(model: Any, truth: dict[str, Any]) -> dict[str, Any]:
     (``model_regret_lo``, ``model_regret_hi``) and ``regret_covered``: whether the true regret
     lies in that interval. ``ValueError`` for geo worlds (see :func:`true_regret`).
     """
-    from mmmcal.decide.allocate import optimize_budget
-
-    allocation = optimize_budget(model)
-    true = true_regret(allocation, truth).regret
-    own = model_regret(allocation)
+    doc = decision(model, truth=truth)
+    true = doc["true"]["regret"]
+    own = doc["model_regret"]
     lo, hi = own["interval"] or (float("nan"), float("nan"))
-    covered = (
-        bool(lo - 1e-9 <= true <= hi + 1e-9) if np.isfinite(true) and own["interval"] else None
-    )
+    covered = None if true is None or not own["interval"] else bool(lo - 1e-9 <= true <= hi + 1e-9)
     return {
-        "regret": true,
+        "regret": float("nan") if true is None else true,
         "model_regret": float("nan") if own["expected"] is None else own["expected"],
         "model_regret_lo": lo,
         "model_regret_hi": hi,
@@ -167,10 +164,22 @@ def decision(
     ``objective``, ``risk_aversion``); ``truth`` (a ``truth.json`` document of a national
     world) adds ``true``: the true regret and the true best split.
     """
-    from mmmcal.decide.allocate import optimize_budget
-
     allocation = optimize_budget(model, budget, **options)
     doc = allocation.to_dict() | {"model_regret": model_regret(allocation)}
     if truth is not None:
         doc["true"] = true_regret(allocation, truth).to_dict(allocation.channels)
     return doc
+
+
+def decision_summary(doc: dict[str, Any]) -> str:
+    """A :func:`decision` document in one line.
+
+    P(beats today), the model's expected regret [90%] and, with the truth, the true regret.
+    """
+    own = doc["model_regret"]
+    line = f"P(beats today) {doc['p_beats_today']:.2f}"
+    if own["expected"] is not None:
+        lo, hi = own["interval"]
+        line += f"; the model's expected regret {own['expected']:.3f} [{lo:.3f}, {hi:.3f}]"
+    true = doc.get("true", {}).get("regret")
+    return line + ("" if true is None else f"; true regret {true:.3f}")

@@ -11,19 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from mmmcal.decide.regret import decision_summary
 from mmmcal.report.figures import PALETTE, ReportFigure, png_base64, subplots
 
 __all__ = ["decision_figure"]
-
-
-def _summary(name: str, doc: dict[str, Any]) -> str:
-    own = doc["model_regret"]
-    text = f"{name}: P(beats today) {doc['p_beats_today']:.2f}"
-    if own["expected"] is not None:
-        lo, hi = own["interval"]
-        text += f", its expected regret {own['expected']:.3f} [{lo:.3f}, {hi:.3f}]"
-    true = doc.get("true", {}).get("regret")
-    return text + ("" if true is None else f", true regret {true:.3f}")
 
 
 def decision_figure(decisions: dict[str, dict[str, Any]]) -> ReportFigure:
@@ -59,6 +50,8 @@ def decision_figure(decisions: dict[str, dict[str, Any]]) -> ReportFigure:
         "response, within the bounds (dotted)"
         + ("; black: the split the true curves recommend" if "true" in first else "")
         + ". Regret = (best - recommended) / (best - today) in response: 0 is the best split, "
-        "1 no better than today. " + "; ".join(_summary(n, decisions[n]) for n in names) + "."
+        "1 no better than today. "
+        + ". ".join(f"{n}: {decision_summary(decisions[n])}" for n in names)
+        + "."
     )
     return ReportFigure("Budget decision", png_base64(fig), note)
