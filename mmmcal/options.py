@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Literal
 
 __all__ = [
+    "ADVICE_RANKS",
+    "TEST_DESIGNS",
     "ENGINES",
     "INGEST_FORMATS",
     "INGEST_FORMAT_ALIASES",
@@ -28,6 +30,10 @@ LikelihoodChoice = Literal["auto", "window", "steady_state"]
 LIFT_DISTRIBUTIONS = ("normal", "studentt", "gamma")
 # What a budget split maximises (mmmcal.decide.allocate).
 OBJECTIVES = ("neutral", "mean_minus_sd")
+# Conversion-lift designs an advice candidate may have (mmmcal.advise.candidates).
+TEST_DESIGNS = ("heavy-up", "pull-back", "go-dark", "switch-on")
+# What advice ranks candidates by (mmmcal.advise.advice).
+ADVICE_RANKS = ("share", "roas", "media_share", "regret")
 # Formats `mmmcal ingest` reads (mmmcal.lift.ingest), and other names of them.
 INGEST_FORMATS = ("mmmcal", "robyn", "geolift")
 INGEST_FORMAT_ALIASES = {"pymc-marketing": "mmmcal"}

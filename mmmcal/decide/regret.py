@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from mmmcal.decide.allocate import INTERVAL, Allocation, optimize_budget
-from mmmcal.decide.solver import best_split
+from mmmcal.decide.solver import best_split, best_totals
 from mmmcal.evaluate.intervals import central_interval
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
 # Steps of the grid on which each draw's own best allocation is found (values only: the
 # best total is flat near its optimum, so a coarse grid loses little).
 COARSE_STEPS = 200
-_CHUNK_CELLS = 5_000_000  # floats a batch of draws may hold per channel (draws x steps^2)
 
 
 def _regret(best: np.ndarray, recommended: np.ndarray, today: np.ndarray) -> np.ndarray:
@@ -52,11 +51,7 @@ def regret_draws(allocation: Allocation) -> np.ndarray:
     stride = max(1, grid.n_steps // COARSE_STEPS)
     while grid.n_steps % stride:  # the coarse grid must end at the whole budget
         stride -= 1
-    coarse = curves[..., ::stride]
-    chunk = max(1, _CHUNK_CELLS // coarse.shape[-1] ** 2)
-    best = np.concatenate(
-        [best_split(coarse[i : i + chunk])[0] for i in range(0, len(coarse), chunk)]
-    )
+    best = best_totals(curves[..., ::stride])
     today = allocation.today_draws.sum(axis=1)
     recommended = today + allocation.change_draws.sum(axis=1)
     return _regret(np.maximum(best, recommended), recommended, today)

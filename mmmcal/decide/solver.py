@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SpendGrid", "best_split"]
+__all__ = ["SpendGrid", "best_split", "best_totals"]
+
+_CHUNK_CELLS = 5_000_000  # floats a batch of problems may hold per channel (batch x steps^2)
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,14 @@ def best_split(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         remaining = remaining - pick
     steps[..., 0] = remaining
     return best[..., width - 1], steps
+
+
+def best_totals(values: np.ndarray) -> np.ndarray:
+    """:func:`best_split`'s best totals of a batch (problem, channel, n + 1), in chunks.
+
+    The chunks keep each step's table (problems x steps^2) to a few million floats.
+    """
+    chunk = max(1, _CHUNK_CELLS // values.shape[-1] ** 2)
+    return np.concatenate(
+        [best_split(values[i : i + chunk])[0] for i in range(0, len(values), chunk)]
+    )

@@ -35,6 +35,7 @@ __all__ = [
     "response_draws",
     "scales",
     "thin",
+    "thin_index",
     "true_curve",
 ]
 
@@ -54,8 +55,15 @@ def thin(model: CalibratedMMM, var: str, n: int = N_DRAWS) -> xr.DataArray:
     scaled deterministics, see :func:`scales`).
     """
     da = model.idata_.posterior[var].stack(sample=("chain", "draw")).transpose("sample", ...)
-    idx = np.linspace(0, da.sizes["sample"] - 1, n_thinned(model, n)).astype(int)
-    return da.isel(sample=idx)
+    return da.isel(sample=thin_index(model, n))
+
+
+def thin_index(model: CalibratedMMM, n: int = N_DRAWS) -> np.ndarray:
+    """Positions of :func:`thin`'s draws among all draws, chains stacked (chain-major)."""
+    post = model.idata_.posterior
+    return np.linspace(0, post.sizes["chain"] * post.sizes["draw"] - 1, n_thinned(model, n)).astype(
+        int
+    )
 
 
 def scales(model: CalibratedMMM) -> tuple[np.ndarray, float]:
@@ -74,7 +82,7 @@ def scales(model: CalibratedMMM) -> tuple[np.ndarray, float]:
     return cs.sel(channel=list(model.spec.channel_columns)).to_numpy(), ts
 
 
-def _draw_params(model: CalibratedMMM, mapping: dict[str, str]) -> dict[str, Any]:
+def _draw_params(model: CalibratedMMM, mapping: dict[str, str], n: int = N_DRAWS) -> dict[str, Any]:
     """Thinned draws of a transform's parameters as (sample, channel) xtensors.
 
     ``mapping``: parameter name -> model variable (pymc-marketing's ``variable_mapping``);
@@ -84,7 +92,7 @@ def _draw_params(model: CalibratedMMM, mapping: dict[str, str]) -> dict[str, Any
 
     params = {}
     for p, var in mapping.items():
-        draws = thin(model, var)
+        draws = thin(model, var, n)
         if "geo" in draws.dims:
             draws = draws.mean("geo")
         params[p] = as_xtensor(
@@ -93,13 +101,13 @@ def _draw_params(model: CalibratedMMM, mapping: dict[str, str]) -> dict[str, Any
     return params
 
 
-def adstock_total_weight(model: CalibratedMMM) -> np.ndarray:
+def adstock_total_weight(model: CalibratedMMM, n: int = N_DRAWS) -> np.ndarray:
     """Sum of the adstock weights per thinned draw and channel, (sample, channel).
 
     1 everywhere when the spec normalises the adstock; otherwise what a unit of spend
     sustained every period adds up to once carry-over has built up (no units).
     """
-    n = n_thinned(model)
+    n = n_thinned(model, n)
     k = len(model.spec.channel_columns)
     if model.spec.adstock.normalize:
         return np.ones((n, k))
@@ -111,17 +119,18 @@ def adstock_total_weight(model: CalibratedMMM) -> np.ndarray:
     w = mmm.adstock.function(
         as_xtensor(impulse, dims=("lag", "sample", "channel")),
         dim="lag",
-        **_draw_params(model, mmm.adstock.variable_mapping),
+        **_draw_params(model, mmm.adstock.variable_mapping, n),
     )
     return np.asarray(w.sum("lag").transpose("sample", "channel").eval(mode=numpy_mode()))
 
 
-def response_draws(model: Any, spend: np.ndarray) -> np.ndarray:
+def response_draws(model: Any, spend: np.ndarray, n: int = N_DRAWS) -> np.ndarray:
     """Steady-state contribution per period (target units) at ``spend`` per period.
 
     Returns (sample, grid, channel); ``spend`` is (grid, channel) in spend units per period.
     National models use one scale per channel (geo models: the largest geo scale, an
-    approximation). Baseline engines: their fitted curve per bootstrap draw.
+    approximation). Baseline engines: their fitted curve per bootstrap draw. ``n``: how many
+    evenly spaced posterior draws (:func:`thin`).
     """
     if not is_bayesian(model):
         return model.response_draws(spend)
@@ -129,8 +138,8 @@ def response_draws(model: Any, spend: np.ndarray) -> np.ndarray:
 
     mmm = model.mmm_
     cs, ts = scales(model)
-    params = _draw_params(model, mmm.saturation.variable_mapping)
-    weights = adstock_total_weight(model)
+    params = _draw_params(model, mmm.saturation.variable_mapping, n)
+    weights = adstock_total_weight(model, n)
     x = as_xtensor((spend / cs)[None] * weights[:, None, :], dims=("sample", "grid", "channel"))
     out = mmm.saturation.function(x, **params).transpose("sample", "grid", "channel")
     out = out.eval(mode=numpy_mode())
@@ -174,12 +183,12 @@ def marginal_roas_draws(model: Any, step: float = 0.01) -> np.ndarray | None:
     return extra / (step * spend.sum(axis=0))
 
 
-def implied_lift_draws(model: Any, lift: pd.DataFrame) -> np.ndarray:
+def implied_lift_draws(model: Any, lift: pd.DataFrame, n: int = N_DRAWS) -> np.ndarray:
     """Model-implied lift per period of each lift row, (sample, row), target units.
 
     Rows with a window use mmmcal's window lift (the model's adstock and saturation over
     the test window); rows without one the steady-state curve difference. National models.
-    Baseline engines: the same lift per bootstrap draw.
+    Baseline engines: the same lift per bootstrap draw. ``n``: as :func:`response_draws`.
     """
     if not is_bayesian(model):
         return model.implied_lift_draws(lift)
@@ -187,20 +196,20 @@ def implied_lift_draws(model: Any, lift: pd.DataFrame) -> np.ndarray:
 
     dates = pd.DatetimeIndex(pd.to_datetime(model.data_.X[model.spec.date_column]).unique())
     window, steady = split_rows(lift.reset_index(drop=True), dates, "auto")
-    out = np.zeros((n_thinned(model), len(lift)))
+    out = np.zeros((n_thinned(model, n), len(lift)))
     if len(window):
-        out[:, window.index] = _window_lift_draws(model, window)
+        out[:, window.index] = _window_lift_draws(model, window, n)
     channels = list(model.spec.channel_columns)
     for idx, r in steady.iterrows():
         grid = np.zeros((2, len(channels)))
         k = channels.index(r.channel)
         grid[0, k], grid[1, k] = r.x, r.x + r.delta_x
-        curves = response_draws(model, grid)
+        curves = response_draws(model, grid, n)
         out[:, idx] = curves[:, 1, k] - curves[:, 0, k]
     return out
 
 
-def _window_lift_draws(model: CalibratedMMM, window: pd.DataFrame) -> np.ndarray:
+def _window_lift_draws(model: CalibratedMMM, window: pd.DataFrame, n: int) -> np.ndarray:
     """Window lift per period of each window row, (sample, row), target units."""
     import pytensor
     from pytensor.xtensor import xtensor
@@ -218,8 +227,8 @@ def _window_lift_draws(model: CalibratedMMM, window: pd.DataFrame) -> np.ndarray
         window_lift_expression(mmm.adstock, mmm.saturation, inputs, term),
         mode=numpy_mode(),
     )
-    draws = {v: thin(model, v).transpose("sample", "channel").to_numpy() for v in inputs}
-    out = np.zeros((n_thinned(model), len(window)))
+    draws = {v: thin(model, v, n).transpose("sample", "channel").to_numpy() for v in inputs}
+    out = np.zeros((n_thinned(model, n), len(window)))
     for i in range(len(out)):
         out[i] = fn(*(draws[v][i] for v in inputs)) * ts
     return out
