@@ -2,7 +2,7 @@
 
 The names below are the public API; each lives in the package of its pipeline stage
 (``world``, ``experiments``, ``lift``, ``models``, ``sampling``, ``evaluate``, ``decide``,
-``report``, ``study``). Every name is imported on first use, so ``import mmmcal`` (and
+``advise``, ``report``, ``study``). Every name is imported on first use, so ``import mmmcal`` (and
 ``mmmcal --help``) stays quick.
 """
 
@@ -49,6 +49,8 @@ _LAZY = {
     "optimize_budget": "mmmcal.decide.allocate",
     "model_regret": "mmmcal.decide.regret",
     "true_regret": "mmmcal.decide.regret",
+    "Candidate": "mmmcal.advise.candidates",
+    "advise": "mmmcal.advise.advice",
     "write_report": "mmmcal.report.page",
 }
 

@@ -15,6 +15,7 @@ import pandas as pd
 __all__ = [
     "InputFileError",
     "parse_yaml",
+    "read_bounds_file",
     "read_csv_file",
     "read_truth_file",
     "read_yaml_file",
@@ -69,6 +70,17 @@ def read_yaml_file(path: str | Path, what: str) -> Any:
             f"The {what} {str(path)!r} is not UTF-8 text (byte {err.start})."
         ) from None
     return parse_yaml(text, f"{what} {str(path)!r}")
+
+
+def read_bounds_file(path: str | Path) -> dict[str, Any]:
+    """``bounds.yaml``: channel -> {min, max} spend per period; errors name the file."""
+    doc = read_yaml_file(path, "bounds file")
+    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+        raise InputFileError(
+            f"The bounds file {str(path)!r} must map each channel to {{min: ..., max: ...}} "
+            "(spend per period), e.g. 'tv: {min: 1000, max: 6000}'."
+        )
+    return doc
 
 
 def read_truth_file(path: str | Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ __all__ = [
     "INGEST_FORMAT_ALIASES",
     "LIFT_DISTRIBUTIONS",
     "OBJECTIVES",
+    "RANK_LABELS",
     "GeoDesignKind",
     "LikelihoodChoice",
     "SpendChangeKind",
@@ -34,6 +35,12 @@ OBJECTIVES = ("neutral", "mean_minus_sd")
 TEST_DESIGNS = ("heavy-up", "pull-back", "go-dark", "switch-on")
 # What advice ranks candidates by (mmmcal.advise.advice).
 ADVICE_RANKS = ("share", "roas", "media_share", "regret")
+RANK_LABELS = {
+    "share": "share interval narrowing (mean over channels, share points)",
+    "roas": "ROAS interval narrowing (mean over channels, relative)",
+    "media_share": "media share interval narrowing (share points)",
+    "regret": "budget decision's expected loss cut (share of the gain available)",
+}
 # Formats `mmmcal ingest` reads (mmmcal.lift.ingest), and other names of them.
 INGEST_FORMATS = ("mmmcal", "robyn", "geolift")
 INGEST_FORMAT_ALIASES = {"pymc-marketing": "mmmcal"}

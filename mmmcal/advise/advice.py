@@ -222,6 +222,7 @@ def _record(c: Candidate, row, lift, sigma, pre, now, names, decision: _Decision
     for n in share + roas:
         out[f"narrowing_{n.replace(':', '_')}"] = float(rel[n])
     out["pareto_k"] = float(np.median(pre.pareto_k))
+    out["weights_ess"] = float(np.median(pre.ess))
     out["linear_update_share"] = float(pre.linear.mean())
     return out
 

@@ -4,8 +4,10 @@ For one candidate test with model-implied lift ``L_d`` in each posterior draw ``
 standard error ``sigma``, hypothetical outcomes ``y`` are drawn from the posterior
 predictive (a draw's lift plus test noise). Each outcome updates the posterior by importance
 weights ``w_d ~ N(y; L_d, sigma)``, Pareto-smoothed (PSIS, ArviZ); where the smoothing's
-``k`` exceeds :data:`PARETO_K_MAX` the weights cannot be trusted (the test would teach more
-than the draws can show) and the outcome's update is the linear-Gaussian one instead (an
+``k`` exceeds :data:`PARETO_K_MAX`, or their effective sample size is below
+:data:`MIN_ESS` (a precise test's Gaussian weights are bounded, so ``k`` stays small while
+few draws carry the weight), the weights cannot be trusted (the test would teach more than
+the draws can show) and the outcome's update is the linear-Gaussian one instead (an
 ensemble Kalman update of the draws with perturbed outcomes: exact when quantities and lift
 are jointly Gaussian). Per outcome: the 90% interval width of each quantity, and the value of
 the information for a budget decision (the expected response gained by re-optimising the
@@ -22,6 +24,7 @@ from mmmcal.decide.solver import best_split
 
 __all__ = [
     "INTERVAL",
+    "MIN_ESS",
     "PARETO_K_MAX",
     "Preposterior",
     "interval_widths",
@@ -29,6 +32,7 @@ __all__ = [
 ]
 
 PARETO_K_MAX = 0.7
+MIN_ESS = 100  # draws: below this a 90% interval's ends rest on a handful of draws
 INTERVAL = 0.9
 
 
@@ -39,13 +43,15 @@ class Preposterior:
     ``widths``: (outcome, quantity) 90% interval widths after each outcome; ``decision_gain``:
     (outcome,) expected total response per period gained by re-optimising the budget split
     after it (target units); ``pareto_k``: (outcome,) PSIS ``k`` of its weights;
-    ``linear``: (outcome,) whether the linear-Gaussian update replaced the weights.
+    ``ess``: (outcome,) the weights' effective sample size (draws); ``linear``: (outcome,)
+    whether the linear-Gaussian update replaced the weights.
     """
 
     outcomes: np.ndarray
     widths: np.ndarray
     decision_gain: np.ndarray
     pareto_k: np.ndarray
+    ess: np.ndarray
     linear: np.ndarray
 
 
@@ -125,7 +131,8 @@ def preposterior(
     d = len(lift)
     y = lift[rng.integers(0, d, n_outcomes)] + rng.normal(0.0, sigma, n_outcomes)
     w, k = _psis_weights(lift, sigma, y)
-    linear = ~(k <= PARETO_K_MAX)
+    ess = 1.0 / (w**2).sum(axis=1)
+    linear = ~(k <= PARETO_K_MAX) | (ess < min(MIN_ESS, d / 2))
     widths = interval_widths(quantities, w)
     mean_curves = np.einsum("md,dcs->mcs", w, curves)
     if linear.any():
@@ -134,4 +141,4 @@ def preposterior(
         cov = ((flat - flat.mean(0)) * (lift - lift.mean())[:, None]).mean(0)
         shift = (y[linear] - lift.mean())[:, None] * (cov * _gain(lift, sigma))[None]
         mean_curves[linear] = (flat.mean(0)[None] + shift).reshape(-1, *curves.shape[1:])
-    return Preposterior(y, widths, _decision_gain(curves, steps, mean_curves), k, linear)
+    return Preposterior(y, widths, _decision_gain(curves, steps, mean_curves), k, ess, linear)

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from mmmcal.cli import decide, lift, models, study, world
+from mmmcal.cli import advise, decide, lift, models, study, world
 from mmmcal.cli.views import err_console
 
 __all__ = ["app", "friendly", "print_error", "study_app"]
@@ -104,6 +104,7 @@ for command in (
     models.fit,
     models.score,
     decide.optimize,
+    advise.advise,
     models.report,
     models.demo,
     models.cache,

@@ -16,21 +16,6 @@ from mmmcal.options import OBJECTIVES
 __all__ = ["optimize"]
 
 
-def _bounds(path: Path | None) -> dict | None:
-    """``bounds.yaml``: channel -> {min, max} spend per period; errors name the file."""
-    if path is None:
-        return None
-    from mmmcal.files import read_yaml_file
-
-    doc = read_yaml_file(path, "bounds file")
-    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
-        raise ValueError(
-            f"The bounds file {str(path)!r} must map each channel to {{min: ..., max: ...}} "
-            "(spend per period), e.g. 'tv: {min: 1000, max: 6000}'."
-        )
-    return doc
-
-
 def _view(doc: dict) -> Table:
     table = Table(title=f"Budget split of {escape(doc['model'])}: {escape(doc['objective'])}")
     for col in ("channel", "today", "bounds", "recommended", "response change [90%]"):
@@ -73,12 +58,12 @@ def optimize(
     """
     from mmmcal.decide.allocate import Objective
     from mmmcal.decide.regret import decision, decision_summary
-    from mmmcal.files import read_truth_file
+    from mmmcal.files import read_bounds_file, read_truth_file
     from mmmcal.models.engines import load_fit
 
     if objective not in OBJECTIVES:
         raise ValueError(f"--objective {objective!r} must be one of {list(OBJECTIVES)}.")
-    limits = _bounds(bounds)
+    limits = None if bounds is None else read_bounds_file(bounds)
     truth_doc = None if truth is None else read_truth_file(truth)
     doc = decision(
         load_fit(fit),

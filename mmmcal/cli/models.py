@@ -248,6 +248,9 @@ def report(
     decide: Annotated[
         bool, typer.Option(help="Add each fit's budget split and its regret (a figure).")
     ] = False,
+    advise: Annotated[
+        bool, typer.Option(help="Add what to test next (default candidates) per bayes fit.")
+    ] = False,
 ) -> None:
     """Write a self-contained HTML validation report of one or more fits."""
     from mmmcal.files import read_truth_file
@@ -260,10 +263,32 @@ def report(
     with console.status("Writing report ...", spinner="dots"):
         models = [load_fit(f) for f in fit]
         decisions = _decisions(models, None, truth_doc) if decide else None
+        advice = _advice(models) if advise else None
         path = write_report(
-            models, out, truth=truth_doc, lift=table, title=title, decisions=decisions
+            models,
+            out,
+            truth=truth_doc,
+            lift=table,
+            title=title,
+            decisions=decisions,
+            advice=advice,
         )
     console.print(f"Report -> {escape(str(path))}")
+
+
+def _advice(models) -> list:
+    """Advice (default candidates) of each national bayes fit; the others are named."""
+    from mmmcal.advise.advice import advise
+    from mmmcal.evaluate.checks import is_bayesian
+
+    out = []
+    for m in models:
+        if not is_bayesian(m) or m.spec.geo_column:
+            console.print(f"  advice for {escape(m.name)}: national bayes fits only")
+            continue
+        out.append(advise(m))
+        console.print(f"  advice for {escape(m.name)}: test {escape(out[-1].best)} next")
+    return out
 
 
 def _fit_and_save(models: list, data, fits_dir: Path, clock: _PhaseClock) -> None:

@@ -30,6 +30,7 @@ from mmmcal.evaluate.checks import diagnostic_checks, is_bayesian
 from mmmcal.evaluate.scorecard import Scorecard
 from mmmcal.evaluate.trust import TrustTable, trust_table
 from mmmcal.lift.table import national_rows, union_lift
+from mmmcal.options import RANK_LABELS
 from mmmcal.report.decision_figure import decision_figure
 from mmmcal.report.figures import (
     ReportFigure,
@@ -43,6 +44,7 @@ from mmmcal.report.figures import (
 from mmmcal.report.posterior import mu_draws
 
 if TYPE_CHECKING:
+    from mmmcal.advise.advice import Advice
     from mmmcal.models.engines import Estimator
 
 __all__ = ["render", "scorecard_rows", "write_report"]
@@ -138,6 +140,17 @@ def _figures(
     return figures
 
 
+def _advice_view(advice: Advice) -> dict[str, Any]:
+    """An advice table as the template shows it: the ranked value, power, cost, reason."""
+    rows = advice.table.assign(value=advice.table[f"value_{advice.rank_by}"])
+    return {
+        "model": advice.model,
+        "advised": advice.best,
+        "rank_label": RANK_LABELS[advice.rank_by],
+        "rows": rows.to_dict(orient="records"),
+    }
+
+
 def write_report(
     models: Sequence[Estimator],
     path: str | Path,
@@ -148,6 +161,7 @@ def write_report(
     card: Scorecard | None = None,
     trust: TrustTable | None = None,
     decisions: dict[str, dict[str, Any]] | None = None,
+    advice: Sequence[Advice] | None = None,
 ) -> Path:
     """Write the validation report of fitted ``models`` to ``path`` (self-contained HTML).
 
@@ -156,6 +170,7 @@ def write_report(
     (``Scorecard.from_models(models, truth)``) and ``trust`` (``trust_table(models)``) are
     computed here unless a caller that has them already passes them. ``decisions``: model
     name -> :func:`mmmcal.decide.regret.decision` document, shown as a budget-decision figure.
+    ``advice``: :func:`mmmcal.advise.advice.advise` results, shown as "What to test next".
     """
     if not models:
         raise ValueError("A report needs at least one fitted model.")
@@ -178,6 +193,7 @@ def write_report(
         unhealthy=card.unhealthy,
         scorecard=scorecard_rows(card, has_truth),
         trust=trust if trust is not None else trust_table(models),
+        advice=[_advice_view(a) for a in advice or ()],
         checks=[c for m in models for c in diagnostic_checks(m)],
         bayesian=[m for m in models if is_bayesian(m)],
         baselines=[m for m in models if not is_bayesian(m)],

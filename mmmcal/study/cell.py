@@ -23,7 +23,8 @@ from mmmcal.models.bayes import SamplerConfig
 from mmmcal.models.engines import make_engine
 from mmmcal.models.roas import lift_roas_priors
 from mmmcal.models.spec import ModelSpec
-from mmmcal.study.spec import Arm, Cell, Study, StudyError
+from mmmcal.study.advice import advice_record
+from mmmcal.study.spec import UNCALIBRATED, Arm, Cell, Study, StudyError
 from mmmcal.world.simulate import World, simulate
 
 __all__ = [
@@ -105,7 +106,8 @@ def run_cell(study: Study, cell: Cell) -> pd.DataFrame:
 
     Returns one row per channel: the cell's keys, whether the channel was ``tested``, true
     and estimated share and ROAS with 90% HDI, absolute errors and coverage, sampler
-    diagnostics, and timings (seconds) with the process that ran it.
+    diagnostics, the budget decision's regret, timings (seconds) with the process that ran
+    it, and in an advice study's uncalibrated cell its ``advice`` (JSON).
     """
     start = time.perf_counter()
     arm = study.arm(cell.arm)
@@ -131,6 +133,8 @@ def run_cell(study: Study, cell: Cell) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     for column, value in _decision(model, world, truth).items():
         frame[column] = value
+    if study.advise is not None and cell.arm == UNCALIBRATED:
+        frame["advice"] = advice_record(study, model, cell.seed)
     frame["cell_seconds"] = round(time.perf_counter() - start, 3)
     frame["pid"] = os.getpid()
     frame["host"] = socket.gethostname()

@@ -28,6 +28,7 @@ from mmmcal.world.presets import get_preset
 from mmmcal.world.scenario import Scenario
 
 __all__ = [
+    "AdviceSettings",
     "UNCALIBRATED",
     "Arm",
     "Cell",
@@ -181,6 +182,18 @@ class Arm(FrozenSpec):
         return self
 
 
+class AdviceSettings(FrozenSpec):
+    """An advice study: the ``uncalibrated`` fit of each world values every other arm's test.
+
+    Every other arm is one candidate test (:class:`mmmcal.advise.candidates.Candidate`);
+    ``rank_by``, ``n_draws`` and ``n_outcomes`` go to :func:`mmmcal.advise.advice.advise`.
+    """
+
+    rank_by: Literal["share", "roas", "media_share", "regret"] = "share"
+    n_draws: int = Field(1000, ge=50, le=20_000)
+    n_outcomes: int = Field(64, ge=8, le=1000)
+
+
 @dataclass(frozen=True, order=True)
 class Cell:
     """One unit of work: a world (scenario label, seed) fitted with one arm."""
@@ -206,6 +219,9 @@ class Study(FrozenSpec):
         default_factory=dict, description="changes to ModelSpec.for_world, e.g. yearly_seasonality"
     )
     arms: tuple[Arm, ...] = Field(min_length=1)
+    advise: AdviceSettings | None = Field(
+        None, description="value every arm's test from the uncalibrated fit (an advice study)"
+    )
 
     @field_validator("scenarios", mode="before")
     @classmethod
@@ -277,6 +293,38 @@ class Study(FrozenSpec):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _advice_arms(self) -> Study:
+        """In an advice study every arm but ``uncalibrated`` is one plain candidate test."""
+        if self.advise is None:
+            return self
+        from mmmcal.advise.candidates import Candidate
+
+        problems = []
+        for i, arm in enumerate(self.arms):
+            if arm.name == UNCALIBRATED:
+                continue
+            plain = arm.engine == "bayes" and arm.route == "likelihood" and not arm.geolift
+            plain = plain and arm.bias == 0 and arm.sigma_factor == 1 and arm.scenarios is None
+            if len(arm.tests) != 1 or not plain:
+                problems.append(
+                    f"arms.{i} ({arm.name!r}): an advice study's arm is one conversion-lift "
+                    "test on the bayes engine, on every scenario, with no bias or sigma_factor"
+                )
+                continue
+            try:
+                Candidate.from_design(arm.tests[0])
+            except ValueError as err:
+                problems.append(f"arms.{i}.tests.0: {err}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def candidate_arms(self) -> list[Arm]:
+        """The arms an advice study values: all but ``uncalibrated``."""
+        return [a for a in self.arms if a.name != UNCALIBRATED]
 
     # ------------------------------------------------------------------ access
     @property
