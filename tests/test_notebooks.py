@@ -15,6 +15,7 @@ REPORTS = {
     "01_quickstart.ipynb": "quickstart_report.html",
     "02_geolift_to_calibration.ipynb": "geolift_report.html",
     "03_bring_your_own_data.ipynb": "byod_report.html",
+    "04_which_test_next.ipynb": "which_test_next_report.html",
 }
 
 
