@@ -225,29 +225,42 @@ def test_an_advice_study_needs_one_plain_candidate_test_per_arm():
 
 
 def _cells(values, share_errors, spend, spread, advised):
-    """A world's cells: uncalibrated with its advice, and one fit per candidate."""
+    """A world's cells: uncalibrated with its advice, and one fit per candidate.
+
+    Every fit's share intervals are 0.2 wide (uncalibrated) or 0.1 (after a test), and the
+    advice predicted a narrowing of 0.3 on every channel.
+    """
     doc = {
         "rank_by": "share",
         "advised": advised,
         "candidates": {
-            a: {"channel": a.split("_")[0], "value_share": v} for a, v in values.items()
+            a: {
+                "channel": a.split("_")[0],
+                "value_share": v,
+                "narrowing": dict.fromkeys(spend, 0.3),
+            }
+            for a, v in values.items()
         },
         "spend": spend,
         "roas_spread": spread,
     }
     rows = []
     for arm, err in share_errors.items():
-        rows.append(
-            {
-                "scenario": "s",
-                "seed": 0,
-                "arm": arm,
-                "share_abs_error": err,
-                "roas_rel_error": err,
-                "regret": 0.1,
-                "advice": json.dumps(doc) if arm == "uncalibrated" else None,
-            }
-        )
+        for channel in spend:
+            rows.append(
+                {
+                    "scenario": "s",
+                    "seed": 0,
+                    "arm": arm,
+                    "channel": channel,
+                    "share_abs_error": err,
+                    "roas_rel_error": err,
+                    "share_lo": 0.0,
+                    "share_hi": 0.2 if arm == "uncalibrated" else 0.1,
+                    "regret": 0.1,
+                    "advice": json.dumps(doc) if arm == "uncalibrated" else None,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -266,6 +279,9 @@ def test_advice_metrics_compare_the_advised_test_with_the_oracle_and_the_heurist
     assert w["beats_biggest_spender"] == 1.0  # social: 0.10
     assert w["beats_channel_score"] == 0.0  # search has the widest ROAS: 0.18
     assert w["rank_correlation"] == pytest.approx(-0.5)  # ranks (3, 2, 1) against (2, 1, 3)
+    assert w["narrowing_realised"] == pytest.approx(0.5) and w["narrowing_gap"] == pytest.approx(
+        -0.2
+    )
     summary = advice_metrics(cells, n_boot=50).set_index("metric")
     assert summary.loc["advised_over_best", "estimate"] == pytest.approx(0.15 / 0.18)
     assert set(summary["arm"]) == {"advice"} and summary.loc["beats_random", "n"] == 1

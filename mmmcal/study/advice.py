@@ -15,7 +15,10 @@ and the budget split's true regret). Per world:
 - ``beats_biggest_spender`` / ``beats_channel_score``: more than the first candidate on
   the channel with the most spend / with the widest ROAS posterior relative to its mean (a
   Meridian-style "high variance" channel score); a tie (the same test) counts one half;
-- ``rank_correlation``: Spearman's correlation of predicted value and true improvement.
+- ``rank_correlation``: Spearman's correlation of predicted value and true improvement;
+- ``narrowing_predicted`` / ``narrowing_realised`` / ``narrowing_gap``: the advice's expected
+  narrowing of the channels' share intervals against the refits' (mean over candidates and
+  channels): does the preposterior know how much a test teaches?
 """
 
 from __future__ import annotations
@@ -85,6 +88,9 @@ def advice_record(study: Study, model: Any, seed: int) -> str:
             a.name: {
                 "channel": a.tests[0].channel,
                 **{v: float(table.loc[a.name, v]) for v in _VALUES},
+                "narrowing": {
+                    c: float(table.loc[a.name, f"narrowing_share_{c}"]) for c in channels
+                },
             }
             for a in arms
         },
@@ -134,6 +140,7 @@ def world_advice(cells: pd.DataFrame) -> pd.DataFrame:
         row: dict[str, Any] = {"scenario": scenario, "seed": seed}
         for metric in ("share", "roas", "regret"):
             row |= _improvements(world, order, doc, metric)
+        row |= _narrowing(part, order, doc)
         rows.append(row)
     out = pd.DataFrame(rows)
     if len(out):
@@ -142,6 +149,29 @@ def world_advice(cells: pd.DataFrame) -> pd.DataFrame:
             for p, t in zip(out.pop("_predicted"), out.pop("_true"), strict=True)
         ]
     return out
+
+
+def _narrowing(part: pd.DataFrame, order: list[str], doc: dict) -> dict:
+    """Predicted against realised narrowing of the share intervals, over candidates x channels.
+
+    Realised: 1 - (the refit's 90% HDI width) / (the uncalibrated fit's), per channel.
+    Records written before narrowing was kept have none (NaN).
+    """
+    if "narrowing" not in doc["candidates"][order[0]]:
+        return dict.fromkeys(("narrowing_predicted", "narrowing_realised", "narrowing_gap"), np.nan)
+    width = (part["share_hi"] - part["share_lo"]).to_numpy()
+    widths = pd.Series(width, index=pd.MultiIndex.from_frame(part[["arm", "channel"]]))
+    predicted, realised = [], []
+    for arm in order:
+        for channel, value in doc["candidates"][arm]["narrowing"].items():
+            predicted.append(value)
+            realised.append(1 - widths[(arm, channel)] / widths[(UNCALIBRATED, channel)])
+    p, r = np.array(predicted), np.array(realised)
+    return {
+        "narrowing_predicted": p.mean(),
+        "narrowing_realised": r.mean(),
+        "narrowing_gap": float(np.mean(p - r)),
+    }
 
 
 def _improvements(world: pd.DataFrame, order: list[str], doc: dict, metric: str) -> dict:
@@ -182,11 +212,8 @@ def advice_metrics(cells: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) ->
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     rng = np.random.default_rng(seed)
     ids = (worlds["scenario"] + "|" + worlds["seed"].astype(str)).to_numpy()
-    names = [
-        c
-        for c in worlds.columns
-        if c.split("_")[0] in ("advised", "beats", "best", "random", "rank")
-    ]
+    prefixes = ("advised", "beats", "best", "random", "rank", "narrowing")
+    names = [c for c in worlds.columns if c.split("_")[0] in prefixes]
     for name in names:
         if worlds[name].dtype == object:
             continue
