@@ -285,3 +285,16 @@ def test_advice_metrics_compare_the_advised_test_with_the_oracle_and_the_heurist
     summary = advice_metrics(cells, n_boot=50).set_index("metric")
     assert summary.loc["advised_over_best", "estimate"] == pytest.approx(0.15 / 0.18)
     assert set(summary["arm"]) == {"advice"} and summary.loc["beats_random", "n"] == 1
+
+
+@pytest.mark.slow
+def test_refit_replaces_degenerate_weights_and_agrees_with_the_linear_update(uncalibrated):
+    # A 1%-precision test leaves no draw with weight: the linear update, then a refit, answer.
+    precise = [Candidate(channel="search", design="go-dark", precision=0.01)]
+    linear = advise(uncalibrated, precise, n_draws=100, n_outcomes=16).table.iloc[0]
+    refit = advise(uncalibrated, precise, n_draws=100, n_outcomes=16, refit=True).table.iloc[0]
+    assert linear["update"] == "linear" and refit["update"] == "refit"
+    assert refit["narrowing_share_search"] > 0.7
+    assert refit["narrowing_share_search"] == pytest.approx(
+        linear["narrowing_share_search"], abs=0.1
+    )

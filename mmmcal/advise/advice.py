@@ -143,13 +143,19 @@ def advise(
     budget: float | None = None,
     bounds: Mapping[str, Mapping[str, float]] | None = None,
     seed: int = 0,
+    refit: bool = False,
 ) -> Advice:
     """Value each candidate test under ``model``'s posterior and rank them (best first).
 
     ``candidates``: default two per channel (:func:`default_candidates`); ``n_draws``
     evenly spaced posterior draws; ``n_outcomes`` hypothetical outcomes per candidate;
-    ``budget``/``bounds`` as :func:`mmmcal.optimize_budget` (the decision's value). National
-    Bayesian fits; errors name the candidate row and field before anything is computed.
+    ``budget``/``bounds`` as :func:`mmmcal.optimize_budget` (the decision's value).
+    ``refit``: where most outcomes' weights degenerate (Pareto ``k`` or ESS, see
+    :mod:`mmmcal.advise.preposterior`), refit the model with the candidate's row at its
+    expected outcome and take the intervals' narrowing from that fit instead of the
+    linear-Gaussian update (a fit per such candidate; ``update`` names which was used).
+    National Bayesian fits; errors name the candidate row and field before anything is
+    computed.
     """
     check_fitted(model, "idata_")
     if not is_bayesian(model) or model.spec.geo_column:
@@ -178,7 +184,16 @@ def advise(
             lift[:, k], sigmas[k], q, decision.curves, decision.steps,
             n_outcomes=n_outcomes, rng=rng,
         )  # fmt: skip
-        records.append(_record(c, rows.iloc[k], lift[:, k], sigmas[k], pre, now, names, decision))
+        after, update = pre.widths.mean(axis=0), _update_name(pre.linear.mean())
+        if refit and pre.linear.mean() > 0.5:
+            after, update = (
+                _refit_widths(model, rows.iloc[k], lift[:, k], sigmas[k], n_draws),
+                "refit",
+            )
+        records.append(
+            _record(c, rows.iloc[k], lift[:, k], sigmas[k], pre, (now, after), names, decision)
+            | {"update": update}
+        )
     table = pd.DataFrame(records)
     table = table.sort_values(f"value_{rank_by}", ascending=False, kind="stable")
     table.insert(0, "rank", np.arange(1, len(table) + 1))
@@ -186,11 +201,36 @@ def advise(
     return Advice(model=model.name, rank_by=rank_by, table=table.reset_index(drop=True))
 
 
-def _record(c: Candidate, row, lift, sigma, pre, now, names, decision: _Decision) -> dict:
-    """One candidate's row of the advice table."""
+def _update_name(linear_share: float) -> str:
+    if linear_share == 0:
+        return "importance"
+    return "linear" if linear_share == 1 else f"importance, linear for {linear_share:.0%}"
+
+
+def _refit_widths(model, row: pd.Series, lift: np.ndarray, sigma: float, n_draws: int):
+    """Interval widths of the quantities after refitting with the row at its expected lift."""
+    from mmmcal.lift.table import union_lift
+    from mmmcal.models.bayes import CalibratedMMM
+
+    test = row.to_frame().T.assign(delta_y=float(lift.mean()), sigma=float(sigma))
+    table = union_lift([model.lift, test.assign(source="advice-refit")])
+    data = model.data_.X.assign(**{model.spec.target_column: model.data_.y.to_numpy()})
+    again = CalibratedMMM(
+        model.spec,
+        table,
+        likelihood=model.likelihood,
+        lift_dist=model.lift_dist,
+        sampler=model.sampler,
+        name=f"{model.name} + {row['test_id']}",
+    ).fit(data)
+    return interval_widths(_quantities(again, n_draws)[0])
+
+
+def _record(c: Candidate, row, lift, sigma, pre, widths, names, decision: _Decision) -> dict:
+    """One candidate's row of the advice table; ``widths``: (now, after) per quantity."""
     from scipy.stats import norm
 
-    after = pre.widths.mean(axis=0)
+    now, after = widths
     cut = dict(zip(names, now - after, strict=True))
     rel = dict(zip(names, (now - after) / np.where(now > 0, now, np.nan), strict=True))
     share = [n for n in names if n.startswith("share:")]

@@ -54,14 +54,18 @@ def advise(
     draws: Annotated[int, typer.Option(help="Posterior draws used.")] = 1000,
     outcomes: Annotated[int, typer.Option(help="Hypothetical outcomes per candidate.")] = 64,
     seed: Annotated[int, typer.Option(help="Seed of the hypothetical outcomes.")] = 0,
+    refit: Annotated[
+        bool, typer.Option(help="Refit where importance weights degenerate (a fit each).")
+    ] = False,
     out: Annotated[Path | None, typer.Option(help="Write the ranked table as CSV here.")] = None,
 ) -> None:
     """Rank candidate lift tests by what their outcome would teach the fit, before running one.
 
     Each candidate's window lift under every posterior draw, its standard error, power and
-    cost; hypothetical outcomes update the posterior by importance weights (linear-Gaussian
-    where the weights degenerate) to give the expected narrowing of each channel's share
-    and ROAS intervals and the budget decision's value of information.
+    cost; hypothetical outcomes update the posterior by importance weights (linear-Gaussian,
+    or with --refit a refit, where the weights degenerate) to give the expected narrowing
+    of each channel's share and ROAS intervals and the budget decision's value of
+    information.
     """
     from mmmcal.advise.advice import advise as run_advice
     from mmmcal.advise.candidates import read_candidates
@@ -81,6 +85,7 @@ def advise(
         budget=budget,
         bounds=limits,
         seed=seed,
+        refit=refit,
     )
     console.print(_view(advice.table, rank_by, advice.model))
     console.print(f"Advised: {escape(advice.best)}")
