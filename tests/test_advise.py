@@ -298,3 +298,14 @@ def test_refit_replaces_degenerate_weights_and_agrees_with_the_linear_update(unc
     assert refit["narrowing_share_search"] == pytest.approx(
         linear["narrowing_share_search"], abs=0.1
     )
+
+
+def test_the_report_shows_what_to_test_next(uncalibrated, tmp_path):
+    from mmmcal.report.page import write_report
+
+    advice = advise(uncalibrated, n_draws=100, n_outcomes=16)
+    html = write_report([uncalibrated], tmp_path / "r.html", advice=[advice]).read_text()
+    assert "What to test next" in html and f"advised <b>{advice.best}</b>" in html
+    assert html.count("<tr><td>") >= len(advice.table)
+    plain = write_report([uncalibrated], tmp_path / "p.html").read_text()
+    assert "What to test next" not in plain
