@@ -122,8 +122,13 @@ def _beats(improvement: pd.Series, advised: str, other: str) -> float:
     return float(improvement[advised] > improvement[other])
 
 
-def world_advice(cells: pd.DataFrame) -> pd.DataFrame:
-    """One row per world with advice and every candidate fitted: the per-world metrics."""
+def world_advice(cells: pd.DataFrame, rank_by: str | None = None) -> pd.DataFrame:
+    """One row per world with advice and every candidate fitted: the per-world metrics.
+
+    ``rank_by`` re-ranks the recorded candidates by another of their values (``share``,
+    ``roas``, ``media_share``, ``regret``) than the study's, to compare rankings on the
+    same fits.
+    """
     from scipy.stats import spearmanr
 
     errors = _world_errors(cells)
@@ -133,6 +138,9 @@ def world_advice(cells: pd.DataFrame) -> pd.DataFrame:
         if base.empty or "advice" not in base or not isinstance(base["advice"].iloc[0], str):
             continue
         doc = json.loads(base["advice"].iloc[0])
+        if rank_by is not None:
+            values = {a: v[f"value_{rank_by}"] for a, v in doc["candidates"].items()}
+            doc |= {"rank_by": rank_by, "advised": max(values, key=values.get)}
         order = list(doc["candidates"])
         world = errors.loc[(scenario, seed)]
         if not set(order) <= set(world.index):
@@ -198,15 +206,18 @@ def _improvements(world: pd.DataFrame, order: list[str], doc: dict, metric: str)
     return out
 
 
-def advice_metrics(cells: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+def advice_metrics(
+    cells: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0, rank_by: str | None = None
+) -> pd.DataFrame:
     """The advice study's summary rows (``arm`` advice, ``role`` all), with bootstrap CIs.
 
     Ratios and correlations are medians over worlds, the ``beats_*`` shares are means, each
-    with a 90% interval resampling worlds within scenarios.
+    with a 90% interval resampling worlds within scenarios; ``rank_by`` as
+    :func:`world_advice`.
     """
     from mmmcal.study.summary import SUMMARY_COLUMNS, cluster_bootstrap
 
-    worlds = world_advice(cells)
+    worlds = world_advice(cells, rank_by)
     out = []
     if worlds.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
