@@ -1,5 +1,6 @@
 """Studies: spec validation before any fit, local == Dask, resume, and the summary's math."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 import mmmcal.study.runner as study_runner
 from mmmcal.cli import app
+from mmmcal.study.advice import world_advice
 from mmmcal.study.cell import RUN_COLUMNS, arm_lift_table, prior_route, run_cell
 from mmmcal.study.page import write_summary
 from mmmcal.study.runner import run_study
@@ -47,6 +49,31 @@ def test_committed_studies_load():
     assert {"uncalibrated", "tv_one_test", "one_test_per_channel", "tv_biased"} <= {
         a.name for a in full.arms
     }
+
+
+def test_the_advice_study_values_every_candidate_arm_from_the_uncalibrated_cell():
+    full = load_study(ROOT / "experiments" / "advice.yaml")
+    assert len(full.seed_list) >= 30 and len(full.scenario_labels) >= 4
+    assert len(full.candidate_arms) >= 6 and full.advise is not None
+    data = _smoke_dict()
+    data["seeds"] = [0]
+    data["advise"] = {"n_draws": 50, "n_outcomes": 16}
+    data["arms"] = [
+        {"name": "uncalibrated"},
+        {"name": "tv_dark", "tests": [{"channel": "tv", "spend_change": -1}]},
+        {"name": "search_up", "tests": [{"channel": "search", "spend_change": 0.5}]},
+    ]
+    study = Study.from_dict(data)
+    cells = pd.concat([run_cell(study, c) for c in study.cells()], ignore_index=True)
+    base = cells[cells["arm"] == "uncalibrated"]
+    doc = json.loads(base["advice"].iloc[0])
+    assert (
+        set(doc["candidates"]) == {"tv_dark", "search_up"} and doc["advised"] in doc["candidates"]
+    )
+    assert cells.loc[cells["arm"] != "uncalibrated", "advice"].isna().all()
+    world = world_advice(cells)
+    assert len(world) == 1 and world["advised"].iloc[0] == doc["advised"]
+    assert np.isfinite(world["narrowing_realised"].iloc[0])
 
 
 def test_a_ridge_arm_runs_seeded_by_the_cell(tmp_path):
