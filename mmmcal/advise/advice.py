@@ -179,7 +179,9 @@ def advise(
     now = interval_widths(q)
     records = []
     for k, c in enumerate(candidates):
-        rng = np.random.default_rng(np.random.SeedSequence([seed, k]))
+        # The same stream for every candidate (common random numbers): their values differ
+        # by what the tests would teach, not by which outcomes each happened to draw.
+        rng = np.random.default_rng(seed)
         pre = preposterior(
             lift[:, k], sigmas[k], q, decision.curves, decision.steps,
             n_outcomes=n_outcomes, rng=rng,
