@@ -112,7 +112,7 @@ def _world_errors(fits: pd.DataFrame) -> pd.DataFrame:
 
 def _pick(doc: dict[str, Any], order: list[str], key: str) -> str:
     """The first candidate (in study order) on the channel that ranks highest by ``key``."""
-    channel = max(doc[key], key=doc[key].get)
+    channel = max(doc[key], key=lambda c: doc[key][c])
     return next(a for a in order if doc["candidates"][a]["channel"] == channel)
 
 
@@ -139,8 +139,8 @@ def world_advice(cells: pd.DataFrame, rank_by: str | None = None) -> pd.DataFram
             continue
         doc = json.loads(base["advice"].iloc[0])
         if rank_by is not None:
-            values = {a: v[f"value_{rank_by}"] for a, v in doc["candidates"].items()}
-            doc |= {"rank_by": rank_by, "advised": max(values, key=values.get)}
+            values = {a: float(v[f"value_{rank_by}"]) for a, v in doc["candidates"].items()}
+            doc |= {"rank_by": rank_by, "advised": max(values, key=lambda a: values[a])}
         order = list(doc["candidates"])
         world = errors.loc[(scenario, seed)]
         if not set(order) <= set(world.index):
