@@ -38,7 +38,7 @@ from mmmcal.experiments.conversion_lift import planned_row
 from mmmcal.models.learned_state import check_fitted
 from mmmcal.options import ADVICE_RANKS
 
-__all__ = ["Advice", "advise", "candidate_rows"]
+__all__ = ["Advice", "advise", "candidate_rows", "share_roas_draws"]
 
 Z_ALPHA, Z_POWER = 1.959964, 0.841621  # 5% two-sided test, 80% power
 GRID_STEPS = 200
@@ -78,16 +78,27 @@ def candidate_rows(model: Any, candidates: Sequence[Candidate]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _quantities(model: Any, n_draws: int) -> tuple[np.ndarray, list[str]]:
-    """Per draw: every channel's share and ROAS, and the media share; (draw, quantity)."""
+def share_roas_draws(model: Any, n_draws: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each channel's share of the target and ROAS over ``n_draws`` thinned draws.
+
+    Two (draw, channel) arrays in spec order (:func:`mmmcal.report.posterior.thin`'s draws;
+    all of them when ``n_draws`` is at least their number).
+    """
     from mmmcal.report.posterior import thin_index
 
     channels = list(model.spec.channel_columns)
     totals = model.channel_contributions().sum("date").stack(sample=("chain", "draw"))
     totals = totals.transpose("sample", "channel").sel(channel=channels).to_numpy()
     totals = totals[thin_index(model, n_draws)]
-    shares = totals / model.target_total()
-    roas = totals / model.spend_totals()[channels].to_numpy(dtype=float)
+    return totals / model.target_total(), totals / model.spend_totals()[channels].to_numpy(
+        dtype=float
+    )
+
+
+def _quantities(model: Any, n_draws: int) -> tuple[np.ndarray, list[str]]:
+    """Per draw: every channel's share and ROAS, and the media share; (draw, quantity)."""
+    channels = list(model.spec.channel_columns)
+    shares, roas = share_roas_draws(model, n_draws)
     names = [f"share:{c}" for c in channels] + [f"roas:{c}" for c in channels] + ["media_share"]
     return np.column_stack([shares, roas, shares.sum(axis=1)]), names
 

@@ -88,17 +88,21 @@ def _psis_weights(lift: np.ndarray, sigma: float, y: np.ndarray) -> tuple[np.nda
     return w / w.sum(axis=1, keepdims=True), np.asarray(k, dtype=float).reshape(len(y))
 
 
-def _gain(lift: np.ndarray, sigma: float) -> np.ndarray:
-    """The linear-Gaussian update's gain per unit of (outcome - lift), over lift's variance."""
-    return 1.0 / (lift.var() + sigma**2)
+def _gain(x: np.ndarray, lift: np.ndarray, sigma: float) -> np.ndarray:
+    """The linear-Gaussian update's gain of each column of ``x`` (draw, column).
+
+    ``Cov(x, lift) / (Var(lift) + sigma^2)``: how far a column moves per unit of
+    (outcome - lift).
+    """
+    cov = ((x - x.mean(0)) * (lift - lift.mean())[:, None]).mean(0)
+    return cov / (lift.var() + sigma**2)
 
 
 def _linear_widths(q, lift, sigma, y, rng) -> np.ndarray:
     """Interval widths after each outcome by the ensemble Kalman update (perturbed outcomes)."""
-    cov = ((q - q.mean(0)) * (lift - lift.mean())[:, None]).mean(0)  # (quantity,)
     noise = rng.normal(0.0, sigma, size=(len(y), len(lift)))
     innovation = y[:, None] + noise - lift[None, :]  # (outcome, draw)
-    updated = q[None] + innovation[..., None] * (cov * _gain(lift, sigma))[None, None]
+    updated = q[None] + innovation[..., None] * _gain(q, lift, sigma)[None, None]
     tail = (1 - INTERVAL) / 2
     return np.quantile(updated, 1 - tail, axis=1) - np.quantile(updated, tail, axis=1)
 
@@ -138,7 +142,6 @@ def preposterior(
     if linear.any():
         widths[linear] = _linear_widths(quantities, lift, sigma, y[linear], rng)
         flat = curves.reshape(d, -1)
-        cov = ((flat - flat.mean(0)) * (lift - lift.mean())[:, None]).mean(0)
-        shift = (y[linear] - lift.mean())[:, None] * (cov * _gain(lift, sigma))[None]
+        shift = (y[linear] - lift.mean())[:, None] * _gain(flat, lift, sigma)[None]
         mean_curves[linear] = (flat.mean(0)[None] + shift).reshape(-1, *curves.shape[1:])
     return Preposterior(y, widths, _decision_gain(curves, steps, mean_curves), k, ess, linear)

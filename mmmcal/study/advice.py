@@ -57,7 +57,7 @@ def advice_record(study: Study, model: Any, seed: int) -> str:
 
     ``seed``: the world's, for the hypothetical outcomes.
     """
-    from mmmcal.advise.advice import advise
+    from mmmcal.advise.advice import advise, share_roas_draws
     from mmmcal.advise.candidates import Candidate
 
     settings = study.advise
@@ -77,10 +77,8 @@ def advice_record(study: Study, model: Any, seed: int) -> str:
     )
     table = advice.table.set_index("candidate")
     channels = list(model.spec.channel_columns)
-    roas = model.channel_contributions().sum("date").stack(sample=("chain", "draw"))
-    roas = (
-        roas.sel(channel=channels).to_numpy() / model.spend_totals()[channels].to_numpy()[:, None]
-    )
+    post = model.idata_.posterior
+    _, roas = share_roas_draws(model, post.sizes["chain"] * post.sizes["draw"])  # every draw
     doc = {
         "rank_by": settings.rank_by,
         "advised": advice.best,
@@ -95,7 +93,7 @@ def advice_record(study: Study, model: Any, seed: int) -> str:
             for a in arms
         },
         "spend": dict(zip(channels, model.spend_totals()[channels].astype(float), strict=True)),
-        "roas_spread": dict(zip(channels, (roas.std(1) / roas.mean(1)).tolist(), strict=True)),
+        "roas_spread": dict(zip(channels, (roas.std(0) / roas.mean(0)).tolist(), strict=True)),
         "advice_seconds": round(time.perf_counter() - start, 3),
     }
     return json.dumps(doc)
