@@ -4,10 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmmcal.models.data import prepare_data
+from mmmcal.models.data import prepare_data, prepare_fit
 from mmmcal.models.priors import ModelSpecError
 from mmmcal.models.spec import ModelSpec
-from mmmcal.models.spend_factor import SPEND_FACTOR, spend_factor
+from mmmcal.models.spend_factor import (
+    SHARED_MOVEMENT,
+    SPEND_FACTOR,
+    spend_comovement,
+    spend_factor,
+)
 
 
 def test_factor_follows_the_common_plan_and_skips_channels_without_spend():
@@ -45,6 +50,57 @@ def test_spec_adds_the_control_and_refuses_a_clash(small_world):
     assert set(prepared.control_scale) == {"demand_proxy", SPEND_FACTOR}
     with pytest.raises(ModelSpecError, match="spend_factor"):
         ModelSpec.for_world(small_world, spend_factor=True, control_columns=["spend_factor"])
+
+
+def _plans(shared: bool, n: int = 150, seed: int = 0) -> pd.DataFrame:
+    """Three channels' spend: planned on one demand series (shared) or each on its own."""
+    rng = np.random.default_rng(seed)
+    demand = rng.normal(0, 0.4, n)
+    return pd.DataFrame(
+        {
+            c: np.exp((demand if shared else rng.normal(0, 0.4, n)) + rng.normal(0, 0.15, n))
+            for c in ("a", "b", "c")
+        }
+    )
+
+
+def test_comovement_tells_a_shared_plan_from_separate_ones():
+    assert spend_comovement(_plans(True), ["a", "b", "c"], None) > 0.8
+    assert abs(spend_comovement(_plans(False), ["a", "b", "c"], None)) < 0.2
+    # per geo: a level difference between geos is not co-movement
+    geos = pd.concat(
+        [_plans(False, seed=1).assign(geo="x"), (100 * _plans(False, seed=2)).assign(geo="y")]
+    )
+    assert abs(spend_comovement(geos, ["a", "b", "c"], "geo")) < 0.2
+    assert np.isnan(spend_comovement(_plans(True), ["a"], None))  # no pair to correlate
+
+
+def test_auto_adds_the_factor_only_where_spend_moves_together(small_world):
+    spec = ModelSpec.for_world(small_world, spend_factor="auto")
+    assert spec.model_controls == ("demand_proxy",)  # undecided until the data are seen
+    assert ModelSpec.from_yaml(spec.to_yaml()) == spec
+    channels = list(spec.channel_columns)
+    assert spend_comovement(small_world.data, channels, None) >= SHARED_MOVEMENT
+    fitted, prepared = prepare_fit(spec, small_world.data)
+    assert fitted.spend_factor is True and SPEND_FACTOR in prepared.X
+    apart = small_world.data.copy()  # each channel's weeks shuffled on its own: no shared plan
+    rng = np.random.default_rng(3)
+    for c in channels:
+        apart[c] = rng.permutation(apart[c].to_numpy())
+    assert spend_comovement(apart, channels, None) < SHARED_MOVEMENT
+    fitted, prepared = prepare_fit(spec, apart)
+    assert fitted.spend_factor is False and SPEND_FACTOR not in prepared.X
+    assert prepare_fit(spec.model_copy(update={"spend_factor": True}), apart)[0].spend_factor
+
+
+def test_a_model_records_the_decision_and_keeps_the_request(small_world):
+    from mmmcal.models.bayes import CalibratedMMM
+
+    spec = ModelSpec.for_world(small_world, yearly_seasonality=None, spend_factor="auto")
+    model = CalibratedMMM(spec, None).build(small_world.data)
+    assert model.requested_spec.spend_factor == "auto"
+    assert model.spec.spend_factor is True
+    assert list(model.mmm_.model.coords["control"]) == ["demand_proxy", SPEND_FACTOR]
 
 
 @pytest.mark.slow

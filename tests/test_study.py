@@ -530,6 +530,18 @@ def test_a_run_of_some_scenarios_resumes_to_all(tmp_path, monkeypatch):
         run_study(study, tmp_path, progress=False, only_scenarios=["typo"])
 
 
+def test_a_run_of_some_arms_resumes_to_all(tmp_path, monkeypatch):
+    study = load_study(SMOKE)
+    monkeypatch.setattr(study_runner, "run_cell", _fake_cell)
+    arm = study.arms[0].name
+    some = run_study(study, tmp_path, progress=False, only_arms=[arm])
+    assert some.total == 2 and all(cell_id.endswith(arm) for cell_id in some.finished)
+    rest = run_study(study, tmp_path, progress=False)
+    assert rest.already_done == 2 and len(rest.finished) == 2 and rest.total == 4
+    with pytest.raises(StudyError, match=r"--arm names \['typo'\]"):
+        run_study(study, tmp_path, progress=False, only_arms=["typo"])
+
+
 def test_prior_route_turns_an_arms_tests_into_roas_priors():
     """The arm's measured TV ROAS becomes `roas_prior.tests`; the rest of the spec stays."""
     data = _smoke_dict()

@@ -35,6 +35,13 @@ def study_run(
             help="Run only this scenario's cells (repeat for more); the same --out resumes to all.",
         ),
     ] = None,
+    arms: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--arm",
+            help="Run only this arm's cells (repeat for more); the same --out resumes to all.",
+        ),
+    ] = None,
 ) -> None:
     """Run every unfinished cell (world x arm) of a study; finished cells are kept."""
     from mmmcal.study.runner import run_study
@@ -50,6 +57,7 @@ def study_run(
             progress=True,
             first_seeds=seeds,
             only_scenarios=scenarios,
+            only_arms=arms,
         )
     except KeyboardInterrupt:
         err_console.print(

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mmmcal.lift.table import LiftTable
 from mmmcal.models.builder import build_mmm, load_mmm, save_mmm
-from mmmcal.models.data import ModelData, prepare_data
+from mmmcal.models.data import ModelData, prepare_fit
 from mmmcal.models.fit_dir import read_fit_dir, write_fit_dir
 from mmmcal.models.learned_state import check_fitted, forget_learned_state
 from mmmcal.models.lift_data import validate_model_lift
@@ -180,7 +180,8 @@ class CalibratedMMM:
     Parameters
     ----------
     spec
-        What to build.
+        What to build (``requested_spec``); ``spec`` is the one fitted, with
+        ``spend_factor: auto`` decided on the data.
     lift
         Lift table (raw units, per period), or None for an uncalibrated model.
     likelihood
@@ -208,6 +209,7 @@ class CalibratedMMM:
         sampler: SamplerConfig | None = None,
         name: str = "model",
     ):
+        self.requested_spec = spec  # as given; `spec` is what the fit uses (build decides)
         self.spec = spec
         self.lift = lift  # an empty table is refused by the contract, in build
         self.likelihood = likelihood
@@ -228,7 +230,7 @@ class CalibratedMMM:
             raise ValueError(
                 f"The `lift_dist` {self.lift_dist!r} must be one of {list(LIFT_DISTRIBUTIONS)}."
             )
-        prepared = prepare_data(self.spec, data)
+        self.spec, prepared = prepare_fit(self.requested_spec, data)
         X = prepared.X
         geos = X["geo"].unique() if self.spec.geo_column else None
         check_priors(self.spec, model_coords(self.spec, X[self.spec.date_column].unique(), geos))

@@ -14,9 +14,14 @@ from pydantic import BaseModel, ConfigDict
 
 from mmmcal.dates import SHOWN, format_dates, infer_period, period_name, read_dates
 from mmmcal.models.spec import ModelSpec
-from mmmcal.models.spend_factor import SPEND_FACTOR, spend_factor
+from mmmcal.models.spend_factor import (
+    SHARED_MOVEMENT,
+    SPEND_FACTOR,
+    spend_comovement,
+    spend_factor,
+)
 
-__all__ = ["DataError", "ModelData", "dates_needed", "prepare_data"]
+__all__ = ["DataError", "ModelData", "dates_needed", "prepare_data", "prepare_fit"]
 
 # Likelihood families whose support is (0, inf) or [0, inf): the target must lie in it. The
 # default Normal (and StudentT) accept any value; simulated geo data can dip below 0.
@@ -88,7 +93,7 @@ def prepare_data(spec: ModelSpec, data: pd.DataFrame) -> ModelData:
         frame = frame.rename(columns={spec.geo_column: "geo"})
     frame = frame.sort_values([spec.date_column, *(["geo"] if spec.geo_column else [])])
     frame = frame.reset_index(drop=True)
-    if spec.spend_factor:
+    if spec.spend_factor is True:
         frame[SPEND_FACTOR] = spend_factor(
             frame, list(spec.channel_columns), "geo" if spec.geo_column else None
         )
@@ -99,6 +104,21 @@ def prepare_data(spec: ModelSpec, data: pd.DataFrame) -> ModelData:
         frame[col] = frame[col] / scale
     y = frame.pop(spec.target_column).rename(spec.target_column)
     return ModelData(X=frame, y=y, control_scale=control_scale)
+
+
+def prepare_fit(spec: ModelSpec, data: pd.DataFrame) -> tuple[ModelSpec, ModelData]:
+    """The spec a fit uses (``spend_factor: auto`` decided on ``data``) and its data.
+
+    ``auto`` becomes True where the channels' log spend correlates by at least
+    :data:`~mmmcal.models.spend_factor.SHARED_MOVEMENT` on average, False otherwise.
+    """
+    prepared = prepare_data(spec, data)
+    if spec.spend_factor != "auto":
+        return spec, prepared
+    geo = "geo" if spec.geo_column else None
+    shared = spend_comovement(prepared.X, list(spec.channel_columns), geo) >= SHARED_MOVEMENT
+    resolved = spec.model_copy(update={"spend_factor": bool(shared)})
+    return resolved, prepare_data(resolved, data) if shared else prepared
 
 
 def _columns(spec: ModelSpec, data: pd.DataFrame) -> pd.DataFrame:

@@ -201,8 +201,10 @@ class ModelSpec(BaseModel):
     # the saturation's scale coefficient; None: pymc-marketing's coefficient priors.
     roas_prior: RoasPriorConfig | None = None
     # A control for demand read off the spend plan (mmmcal.models.spend_factor), added to
-    # the controls as the column `spend_factor` (Bayesian engine).
-    spend_factor: bool = False
+    # the controls as the column `spend_factor` (Bayesian engine). `auto`: added where the
+    # channels' spend moves together (decided on the data at fit time; the fit's spec
+    # records the decision).
+    spend_factor: bool | Literal["auto"] = False
 
     @field_validator("date_column", "target_column", "geo_column", mode="after")
     @classmethod
@@ -300,8 +302,8 @@ class ModelSpec(BaseModel):
     # ------------------------------------------------------------------ introspection
     @property
     def model_controls(self) -> tuple[str, ...]:
-        """The model's controls: the spec's, and the spend factor if asked for."""
-        return (*self.control_columns, *((SPEND_FACTOR,) if self.spend_factor else ()))
+        """The model's controls: the spec's, and the spend factor if asked for (not `auto`)."""
+        return (*self.control_columns, *((SPEND_FACTOR,) if self.spend_factor is True else ()))
 
     @property
     def dims(self) -> tuple[str, ...]:

@@ -106,8 +106,9 @@ def run_cell(study: Study, cell: Cell) -> pd.DataFrame:
 
     Returns one row per channel: the cell's keys, whether the channel was ``tested``, true
     and estimated share and ROAS with 90% HDI, absolute errors and coverage, sampler
-    diagnostics, the budget decision's regret, timings (seconds) with the process that ran
-    it, and in an advice study's uncalibrated cell its ``advice`` (JSON).
+    diagnostics, whether the fit added the ``spend_factor``, the budget decision's regret,
+    timings (seconds) with the process that ran it, and in an advice study's uncalibrated
+    cell its ``advice`` (JSON).
     """
     start = time.perf_counter()
     arm = study.arm(cell.arm)
@@ -131,6 +132,8 @@ def run_cell(study: Study, cell: Cell) -> pd.DataFrame:
         for channel, s in score.channels.items()
     ]
     frame = pd.DataFrame(rows)
+    # whether the fit added the spend factor (`auto` decides on the world's data)
+    frame["spend_factor"] = arm.engine == "bayes" and model.spec.spend_factor is True
     for column, value in _decision(model, world, truth).items():
         frame[column] = value
     if study.advise is not None and cell.arm == UNCALIBRATED:

@@ -81,6 +81,7 @@ def run_study(
     progress: bool = True,
     first_seeds: int | None = None,
     only_scenarios: list[str] | None = None,
+    only_arms: list[str] | None = None,
 ) -> StudyRun:
     """Run every unfinished cell of ``study`` into ``out_dir`` and return what happened.
 
@@ -92,8 +93,8 @@ def run_study(
     is recorded in ``out_dir/failed/<cell_id>.txt`` and retried by the next run. A directory
     holding finished cells of a different study is refused. Run one runner per directory at
     a time. ``first_seeds``: run only the cells of the study's first N seeds (a pilot);
-    ``only_scenarios``: only the cells of these scenario labels; the same directory resumes
-    to the whole study later.
+    ``only_scenarios``, ``only_arms``: only the cells of these scenario labels and arms; the
+    same directory resumes to the whole study later.
     """
     if first_seeds is not None and first_seeds < 1:
         raise StudyError(f"--seeds must be at least 1, got {first_seeds}.")
@@ -107,6 +108,12 @@ def run_study(
             f"--scenario names {unknown}, which the study does not have; its scenarios are "
             f"{study.scenario_labels}."
         )
+    arm_names = [a.name for a in study.arms]
+    unknown = sorted(set(only_arms or ()) - set(arm_names))
+    if unknown:
+        raise StudyError(
+            f"--arm names {unknown}, which the study does not have; its arms are {arm_names}."
+        )
     preflight(study)
     out = Path(out_dir)
     cells_dir = _prepare_dir(study, out)
@@ -114,7 +121,9 @@ def run_study(
     cells = [
         c
         for c in study.cells()
-        if c.seed in seeds and (not only_scenarios or c.scenario in only_scenarios)
+        if c.seed in seeds
+        and (not only_scenarios or c.scenario in only_scenarios)
+        and (not only_arms or c.arm in only_arms)
     ]
     todo = [c for c in cells if not (cells_dir / f"{c.id}.parquet").exists()]
     run = StudyRun(out, total=len(cells), already_done=len(cells) - len(todo))
