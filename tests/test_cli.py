@@ -121,6 +121,7 @@ def test_fit_and_score_on_csv_files(tmp_path):
                 "channel_columns": ["tv", "social", "search"],
                 "control_columns": ["demand_proxy"],
                 "yearly_seasonality": None,
+                "spend_factor": "auto",
             }
         ).to_yaml()
     )
@@ -138,6 +139,8 @@ def test_fit_and_score_on_csv_files(tmp_path):
     result = runner.invoke(app, [*fit_args, "--draws", "50", "--tune", "300", "--chains", "1"])
     assert result.exit_code == 0, result.output
     assert "divergences" in result.output
+    assert "spend_factor auto: added (the channels' log spend correlates 0." in result.output
+    assert ModelSpec.from_yaml(tmp_path / "fit" / "spec.yaml").spend_factor is True
     # One chain has no R-hat: the fit fails its checks, is saved with that status, and
     # score shows FAIL and refuses to write a scorecard unless told --allow-unhealthy.
     assert "FAIL (R-hat is undefined" in result.output

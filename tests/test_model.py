@@ -143,6 +143,11 @@ def test_slope_parametrization_resolves_per_family_and_prior():
         {**SPEC, "saturation": {"family": "logistic", "parametrization": "native"}}
     ).slope_parametrized
     assert not ModelSpec.from_dict({**SPEC, "saturation": {"family": "hill"}}).slope_parametrized
+    # with the spend factor, auto samples the native coordinates; `slope` still forces slope
+    assert not ModelSpec.from_dict({**SPEC, "spend_factor": True}).slope_parametrized
+    assert ModelSpec.from_dict({**SPEC, "spend_factor": "auto"}).slope_parametrized  # undecided
+    forced = {"spend_factor": True, "saturation": {"parametrization": "slope"}}
+    assert ModelSpec.from_dict({**SPEC, **forced}).slope_parametrized
     hierarchical = {
         "saturation_beta": {
             "distribution": "HalfNormal",

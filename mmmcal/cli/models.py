@@ -109,6 +109,18 @@ def _show_trust(models, *, flagged_only: bool):
     return trust
 
 
+def _print_spend_factor_decision(fitted, frame) -> None:
+    """What ``spend_factor: auto`` decided on these data, and why."""
+    from mmmcal.models.spend_factor import SHARED_MOVEMENT, spend_comovement
+
+    r = spend_comovement(frame, list(fitted.channel_columns), fitted.geo_column)
+    added = "added" if fitted.spend_factor else "left out"
+    console.print(
+        f"spend_factor auto: {added} (the channels' log spend correlates {r:.2f} on "
+        f"average; it is added from {SHARED_MOVEMENT})"
+    )
+
+
 def fit(
     data: Annotated[Path, typer.Option(help="CSV with one row per date (x geo).")],
     model: Annotated[Path, typer.Option(help="Model spec YAML.")],
@@ -174,6 +186,8 @@ def fit(
         name=label,
     )
     _fit_with_status(estimator, frame, estimator.name)
+    if spec.spend_factor == "auto":
+        _print_spend_factor_decision(estimator.spec, frame)
     estimator.save(out)
     console.print(f"Saved fit -> {escape(str(out))}/")
 
