@@ -109,12 +109,13 @@ def _show_trust(models, *, flagged_only: bool):
     return trust
 
 
-def _print_spend_factor_decision(fitted, frame) -> None:
-    """What ``spend_factor: auto`` decided on these data, and why."""
-    from mmmcal.models.spend_factor import SHARED_MOVEMENT, spend_comovement
+def _print_spend_factor_decision(estimator) -> None:
+    """What ``spend_factor: auto`` decided on the fitted data, and why."""
+    from mmmcal.models.data import channel_comovement
+    from mmmcal.models.spend_factor import SHARED_MOVEMENT
 
-    r = spend_comovement(frame, list(fitted.channel_columns), fitted.geo_column)
-    added = "added" if fitted.spend_factor else "left out"
+    r = channel_comovement(estimator.spec, estimator.data_.X)
+    added = "added" if estimator.spec.spend_factor else "left out"
     console.print(
         f"spend_factor auto: {added} (the channels' log spend correlates {r:.2f} on "
         f"average; it is added from {SHARED_MOVEMENT})"
@@ -187,7 +188,7 @@ def fit(
     )
     _fit_with_status(estimator, frame, estimator.name)
     if spec.spend_factor == "auto":
-        _print_spend_factor_decision(estimator.spec, frame)
+        _print_spend_factor_decision(estimator)
     estimator.save(out)
     console.print(f"Saved fit -> {escape(str(out))}/")
 

@@ -21,7 +21,14 @@ from mmmcal.models.spend_factor import (
     spend_factor,
 )
 
-__all__ = ["DataError", "ModelData", "dates_needed", "prepare_data", "prepare_fit"]
+__all__ = [
+    "DataError",
+    "ModelData",
+    "channel_comovement",
+    "dates_needed",
+    "prepare_data",
+    "prepare_fit",
+]
 
 # Likelihood families whose support is (0, inf) or [0, inf): the target must lie in it. The
 # default Normal (and StudentT) accept any value; simulated geo data can dip below 0.
@@ -72,6 +79,31 @@ def prepare_data(spec: ModelSpec, data: pd.DataFrame) -> ModelData:
     their grid or missing from it (in any geo), and too few dates for the spec
     (:func:`dates_needed`); nothing is filled in silently.
     """
+    return _model_data(spec, _checked_frame(spec, data))
+
+
+def prepare_fit(spec: ModelSpec, data: pd.DataFrame) -> tuple[ModelSpec, ModelData]:
+    """The spec a fit uses (``spend_factor: auto`` decided on ``data``) and its data.
+
+    ``auto`` becomes True where the channels' log spend correlates by at least
+    :data:`~mmmcal.models.spend_factor.SHARED_MOVEMENT` on average
+    (:func:`channel_comovement`), False otherwise. Checks as :func:`prepare_data`.
+    """
+    frame = _checked_frame(spec, data)
+    if spec.spend_factor == "auto":
+        shared = channel_comovement(spec, frame) >= SHARED_MOVEMENT
+        spec = spec.model_copy(update={"spend_factor": bool(shared)})
+    return spec, _model_data(spec, frame)
+
+
+def channel_comovement(spec: ModelSpec, frame: pd.DataFrame) -> float:
+    """Mean pairwise correlation of the channels' log spend in checked or prepared data."""
+    geo = "geo" if spec.geo_column else None
+    return spend_comovement(frame, list(spec.channel_columns), geo)
+
+
+def _checked_frame(spec: ModelSpec, data: pd.DataFrame) -> pd.DataFrame:
+    """The spec's columns of ``data``, checked, sorted by date (then geo, named ``geo``)."""
     frame = _columns(spec, data)
     n_dates = frame[spec.date_column].nunique()
     if n_dates < 2:
@@ -92,7 +124,11 @@ def prepare_data(spec: ModelSpec, data: pd.DataFrame) -> ModelData:
     if spec.geo_column and spec.geo_column != "geo":
         frame = frame.rename(columns={spec.geo_column: "geo"})
     frame = frame.sort_values([spec.date_column, *(["geo"] if spec.geo_column else [])])
-    frame = frame.reset_index(drop=True)
+    return frame.reset_index(drop=True)
+
+
+def _model_data(spec: ModelSpec, frame: pd.DataFrame) -> ModelData:
+    """``frame`` (checked; changed in place) with the spend factor and scaled controls."""
     if spec.spend_factor is True:
         frame[SPEND_FACTOR] = spend_factor(
             frame, list(spec.channel_columns), "geo" if spec.geo_column else None
@@ -104,21 +140,6 @@ def prepare_data(spec: ModelSpec, data: pd.DataFrame) -> ModelData:
         frame[col] = frame[col] / scale
     y = frame.pop(spec.target_column).rename(spec.target_column)
     return ModelData(X=frame, y=y, control_scale=control_scale)
-
-
-def prepare_fit(spec: ModelSpec, data: pd.DataFrame) -> tuple[ModelSpec, ModelData]:
-    """The spec a fit uses (``spend_factor: auto`` decided on ``data``) and its data.
-
-    ``auto`` becomes True where the channels' log spend correlates by at least
-    :data:`~mmmcal.models.spend_factor.SHARED_MOVEMENT` on average, False otherwise.
-    """
-    prepared = prepare_data(spec, data)
-    if spec.spend_factor != "auto":
-        return spec, prepared
-    geo = "geo" if spec.geo_column else None
-    shared = spend_comovement(prepared.X, list(spec.channel_columns), geo) >= SHARED_MOVEMENT
-    resolved = spec.model_copy(update={"spend_factor": bool(shared)})
-    return resolved, prepare_data(resolved, data) if shared else prepared
 
 
 def _columns(spec: ModelSpec, data: pd.DataFrame) -> pd.DataFrame:

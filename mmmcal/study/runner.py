@@ -72,6 +72,15 @@ def _record_failure(out: Path, cell: Cell, err: BaseException, run: StudyRun) ->
     run.failed[cell.id] = f"{type(err).__name__}: {err}"
 
 
+def _check_known(option: str, what: str, given: list[str] | None, known: list[str]) -> None:
+    """Refuse names in ``given`` (an ``option`` of the run) that are not the study's."""
+    unknown = sorted(set(given or ()) - set(known))
+    if unknown:
+        raise StudyError(
+            f"{option} names {unknown}, which the study does not have; its {what} are {known}."
+        )
+
+
 def run_study(
     study: Study,
     out_dir: str | Path,
@@ -102,18 +111,8 @@ def run_study(
         raise StudyError(f"--workers must be at least 1, got {workers}.")
     if workers is not None and scheduler is not None:
         raise StudyError("Give --workers (a local Dask cluster) or --scheduler, not both.")
-    unknown = sorted(set(only_scenarios or ()) - set(study.scenario_labels))
-    if unknown:
-        raise StudyError(
-            f"--scenario names {unknown}, which the study does not have; its scenarios are "
-            f"{study.scenario_labels}."
-        )
-    arm_names = [a.name for a in study.arms]
-    unknown = sorted(set(only_arms or ()) - set(arm_names))
-    if unknown:
-        raise StudyError(
-            f"--arm names {unknown}, which the study does not have; its arms are {arm_names}."
-        )
+    _check_known("--scenario", "scenarios", only_scenarios, study.scenario_labels)
+    _check_known("--arm", "arms", only_arms, [a.name for a in study.arms])
     preflight(study)
     out = Path(out_dir)
     cells_dir = _prepare_dir(study, out)
